@@ -1,4 +1,5 @@
 import js from '@eslint/js';
+import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
@@ -12,7 +13,13 @@ export default tseslint.config(
     },
   },
   {
-    files: ['**/*.mjs', '**/*.js'],
-    languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },
+    // Config files and Node scripts.
+    files: ['*.mjs', '*.js', 'test/**/*.mjs'],
+    languageOptions: { globals: { ...globals.node } },
+  },
+  {
+    // Plain browser modules (demo pages and browser-test harnesses load them without a build step).
+    files: ['demo/**/*.js', 'test/browser/**/*.js'],
+    languageOptions: { globals: { ...globals.browser } },
   },
 );

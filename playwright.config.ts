@@ -42,7 +42,7 @@ export default defineConfig({
   },
   webServer: {
     command: `node --import tsx demo/serve.ts --port ${port}`,
-    url: `http://127.0.0.1:${port}/demo/`,
+    url: `http://127.0.0.1:${port}/package.json`,
     reuseExistingServer: !process.env['CI'],
     stdout: 'ignore',
   },
