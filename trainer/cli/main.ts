@@ -17,6 +17,9 @@ interface CommandEntry {
 
 const COMMANDS: Readonly<Record<string, CommandEntry>> = {
   inspect: { summary: 'print what a .nca model contains (--json for machines)', load: () => import('./inspect.js') },
+  train: { summary: 'train a model on a sprite: growth, persistence or healing (see docs/training.md)', load: () => import('./train.js') },
+  eval: { summary: 'score a model against its target: growth, healing, persistence (exit 1 on fail)', load: () => import('./eval.js') },
+  render: { summary: 'render a run (growth, optional bites) as an animated GIF or a PNG strip', load: () => import('./render.js') },
 };
 
 function usage(): string {

@@ -1,0 +1,90 @@
+/**
+ * What `nca eval` and `nca render` share on the command line: strict number parsing, one line per
+ * input error, and a progress line on stderr (the reference step is slow enough to need one).
+ */
+import { isNcaFormatError } from '../../runtime/format/index.js';
+import { InputError } from './inputs.js';
+
+/** Thrown for a bad flag value; the command prints it with its usage and exits 2. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+/** A decimal integer in min..max (no sign, no exponent, no fraction). */
+export function parseInteger(flag: string, text: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  const value = /^\d+$/.test(text) ? Number(text) : Number.NaN;
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    throw new UsageError(`${flag} must be an integer in ${min}..${max}, got '${text}'`);
+  }
+  return value;
+}
+
+export const MAX_SEED = 0xffff_ffff;
+
+/**
+ * Prints an input failure as one line (`error [code]: message` for a model the decoder rejects)
+ * and returns true, or returns false for anything else (a bug, to be rethrown).
+ */
+export function printInputError(command: string, error: unknown): boolean {
+  if (isNcaFormatError(error)) {
+    console.error(`nca ${command}: error [${error.code}]: ${error.message}`);
+    return true;
+  }
+  if (error instanceof InputError) {
+    console.error(`nca ${command}: error [${error.code}]: ${error.message}`);
+    return true;
+  }
+  if (error instanceof UsageError) {
+    console.error(`nca ${command}: ${error.message}`);
+    return true;
+  }
+  return false;
+}
+
+/**
+ * Progress on stderr: on a terminal one line rewritten in place (at most every 200 ms); otherwise
+ * (a log, CI) a line when a phase ends and every `logEvery` steps, so logs stay short.
+ */
+export class ProgressLine {
+  private readonly stream = process.stderr;
+  private readonly startedAt = performance.now();
+  private lastDraw = 0;
+  private stepsDone = 0;
+  private lastDone = 0;
+  private lastPhase = '';
+  private drawn = false;
+
+  constructor(
+    private readonly command: string,
+    private readonly enabled: boolean,
+    private readonly logEvery = 250,
+  ) {}
+
+  update(phase: string, done: number, total: number): void {
+    if (phase !== this.lastPhase) this.lastDone = 0;
+    this.stepsDone += done - this.lastDone;
+    this.lastDone = done;
+    this.lastPhase = phase;
+    if (!this.enabled) return;
+    const elapsed = performance.now() - this.startedAt;
+    const perStep = this.stepsDone > 0 ? elapsed / this.stepsDone : 0;
+    const text = `nca ${this.command}: ${phase} ${done}/${total} steps, ${perStep.toFixed(0)} ms/step, ${(elapsed / 1000).toFixed(0)} s so far`;
+    if (this.stream.isTTY) {
+      if (done < total && performance.now() - this.lastDraw < 200) return;
+      this.lastDraw = performance.now();
+      this.stream.write(`\r${text}\x1b[K`);
+      this.drawn = true;
+    } else if (done === total || done % this.logEvery === 0) {
+      this.stream.write(`${text}\n`);
+    }
+  }
+
+  /** Ends the rewritten line so the report starts on a fresh one. */
+  finish(): void {
+    if (this.drawn) this.stream.write('\r\x1b[K');
+    this.drawn = false;
+  }
+}
