@@ -1,0 +1,7 @@
+/**
+ * The gpu.js engine: runs a decoded `.nca` model on webgpu, webgl2, webgl, webasm or cpu, with
+ * the state kept on the device. See docs/runtime.md.
+ */
+export type * from './types.js';
+export { BACKENDS, createEngine } from './select.js';
+export { NCA_ENGINE_ERROR_CODES, NcaEngineError, isNcaEngineError, type NcaEngineErrorCode } from './errors.js';
