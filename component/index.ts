@@ -1,0 +1,24 @@
+/**
+ * `nca-canvas`: the `<nca-canvas>` custom element. Importing the package registers it.
+ *
+ * ```html
+ * <script type="module" src="https://unpkg.com/nca-canvas/dist/nca-canvas.js"></script>
+ * <nca-canvas src="lizard.nca" pixelated>A lizard that grows back when you scratch it.</nca-canvas>
+ * ```
+ */
+export { NcaCanvas, TAG_NAME } from './nca-canvas.js';
+export { RELEASE_DELAY_MS, type NcaStatus } from './nca-canvas.component.js';
+export {
+  NcaBackendEvent,
+  NcaErrorEvent,
+  NcaLoadError,
+  NcaLoadEvent,
+  NcaStateError,
+  NcaStepEvent,
+  type NcaBackendDetail,
+  type NcaErrorDetail,
+  type NcaErrorType,
+  type NcaLoadDetail,
+  type NcaStepDetail,
+} from './events.js';
+export { BASE_STEPS_PER_SECOND, type Interaction } from './attributes.js';

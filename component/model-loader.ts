@@ -1,0 +1,153 @@
+/**
+ * Loading as a Lit reactive controller, in the manner of `@lit/task`: a status enum, an
+ * `AbortSignal` per run, and a latest-run guard so a stale result never lands.
+ *
+ * NOTE: some work cannot be aborted midway (`createEngine` takes no signal). When such a run
+ * finishes after it was superseded, its value is handed to `discard` (the element disposes the
+ * stale engine there) instead of being dropped on the floor with GPU memory attached.
+ */
+import type { ReactiveController, ReactiveControllerHost } from 'lit';
+import { NcaLoadError, type NcaErrorType } from './events.js';
+
+export const LoadStatus = {
+  INITIAL: 'initial',
+  PENDING: 'pending',
+  COMPLETE: 'complete',
+  ERROR: 'error',
+} as const;
+export type LoadStatus = (typeof LoadStatus)[keyof typeof LoadStatus];
+
+export interface LoadOptions<A, R> {
+  /** The work. Should honour `signal`; may resolve after an abort (see `discard`). */
+  readonly task: (args: A, signal: AbortSignal) => Promise<R>;
+  /** The latest run succeeded (not called for superseded or aborted runs). */
+  readonly onComplete?: (value: R, args: A) => void;
+  /** The latest run failed (not called for superseded or aborted runs). */
+  readonly onError?: (error: unknown, args: A) => void;
+  /** A superseded or aborted run produced a value anyway: release it. */
+  readonly discard?: (value: R) => void;
+}
+
+export class LoadController<A, R> implements ReactiveController {
+  status: LoadStatus = LoadStatus.INITIAL;
+  value: R | undefined;
+  error: unknown;
+  /** The arguments of the latest run. */
+  args: A | undefined;
+
+  private run = 0;
+  private controller: AbortController | undefined;
+
+  constructor(
+    private readonly host: ReactiveControllerHost,
+    private readonly options: LoadOptions<A, R>,
+  ) {
+    host.addController(this);
+  }
+
+  get pending(): boolean {
+    return this.status === LoadStatus.PENDING;
+  }
+
+  /** Starts a run, aborting any run in flight; only this run's outcome will be reported. */
+  start(args: A): Promise<void> {
+    this.abortInFlight();
+    const id = ++this.run;
+    const controller = new AbortController();
+    this.controller = controller;
+    this.args = args;
+    this.status = LoadStatus.PENDING;
+    this.value = undefined;
+    this.error = undefined;
+    this.host.requestUpdate();
+    return this.options.task(args, controller.signal).then(
+      (value) => {
+        if (id !== this.run || controller.signal.aborted) {
+          this.options.discard?.(value);
+          return;
+        }
+        this.controller = undefined;
+        this.status = LoadStatus.COMPLETE;
+        this.value = value;
+        this.host.requestUpdate();
+        this.options.onComplete?.(value, args);
+      },
+      (error: unknown) => {
+        if (id !== this.run || controller.signal.aborted) return;
+        this.controller = undefined;
+        this.status = LoadStatus.ERROR;
+        this.error = error;
+        this.host.requestUpdate();
+        this.options.onError?.(error, args);
+      },
+    );
+  }
+
+  /** Aborts the run in flight (if any) and returns to INITIAL; nothing from it will be reported. */
+  abort(): void {
+    const wasPending = this.pending;
+    this.abortInFlight();
+    this.run++;
+    if (wasPending) {
+      this.status = LoadStatus.INITIAL;
+      this.args = undefined;
+    }
+  }
+
+  /** Forget the last outcome (after the element disposed what it produced). */
+  clear(): void {
+    this.abort();
+    this.status = LoadStatus.INITIAL;
+    this.value = undefined;
+    this.error = undefined;
+    this.args = undefined;
+  }
+
+  hostDisconnected(): void {
+    // NOTE: a removed element must fire nothing (RELIABILITY 12); a re-inserted one restarts
+    // the load from connectedCallback if it still needs it.
+    this.abort();
+  }
+
+  private abortInFlight(): void {
+    this.controller?.abort(new DOMException('superseded', 'AbortError'));
+    this.controller = undefined;
+  }
+}
+
+/**
+ * Fetches a file as bytes. HTTP errors become `NcaLoadError` (with `status`); network, CORS and
+ * abort errors propagate as the browser throws them.
+ */
+export async function fetchBytes(url: string, signal: AbortSignal): Promise<Uint8Array> {
+  const response = await fetch(url, { signal, credentials: 'same-origin' });
+  if (!response.ok) throw new NcaLoadError(url, response.status, response.statusText);
+  return new Uint8Array(await response.arrayBuffer());
+}
+
+/**
+ * A failed load stage, tagged with the `nca-error` type it reports as; `cause` is the original
+ * error (fetch's, `NcaFormatError`, the engine's).
+ */
+export class LoadFailure extends Error {
+  readonly type: NcaErrorType;
+  constructor(type: NcaErrorType, cause: unknown) {
+    super(cause instanceof Error ? cause.message : String(cause), { cause });
+    this.name = 'LoadFailure';
+    this.type = type;
+  }
+}
+
+/** Runs one load stage, tagging whatever it throws (except an abort) with `type`. */
+export async function stage<T>(type: NcaErrorType, work: () => Promise<T> | T): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof LoadFailure || isAbort(error)) throw error;
+    throw new LoadFailure(type, error);
+  }
+}
+
+export function isAbort(error: unknown): boolean {
+  return error instanceof DOMException && error.name === 'AbortError';
+}
