@@ -1,0 +1,213 @@
+/**
+ * End-to-end training runs on a tiny sprite (wasm backend): the loss falls, the export decodes and
+ * replays under the reference step, resume is exact, the divergence guard keeps the last good
+ * files, resume refuses a changed run, a damaged checkpoint falls back to the previous one.
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import * as tf from '@tensorflow/tfjs-core';
+import sharp from 'sharp';
+import { decodeModel } from '../../runtime/format/index.js';
+import { runSteps, startState } from '../../runtime/reference/index.js';
+import { selectBackend } from '../../trainer/backend.js';
+import { CHECKPOINT_FILE, PREVIOUS_CHECKPOINT_FILE } from '../../trainer/checkpoint.js';
+import { resolveOptions, type TrainOptions, type TrainOptionsInput } from '../../trainer/config.js';
+import type { Difficulty } from '../../trainer/curriculum.js';
+import { TrainerError } from '../../trainer/errors.js';
+import { TrainableNetwork } from '../../trainer/network.js';
+import { hashRollout } from '../../trainer/preview.js';
+import { TfStep } from '../../trainer/step.js';
+import { train, type TrainEvent } from '../../trainer/train.js';
+
+const FIXTURE = join(import.meta.dirname, '..', 'fixtures', 'chick.png');
+
+let folder: string;
+before(async () => {
+  folder = await mkdtemp(join(tmpdir(), 'nca-trainer-'));
+  await selectBackend('wasm');
+});
+after(async () => {
+  await rm(folder, { recursive: true, force: true });
+});
+
+function difficulty(minSteps: number, maxSteps: number, extra: Partial<Difficulty> = {}): Difficulty {
+  return { minSteps, maxSteps, noise: 0, truncation: 0, bites: 0, biteRadius: 0, lateDamage: 0, ...extra };
+}
+
+/** A tiny, fast run in its own folder. */
+function tinyOptions(name: string, overrides: Partial<TrainOptionsInput> = {}): TrainOptions {
+  return resolveOptions({
+    target: FIXTURE,
+    task: 'growth',
+    rule: 'distill',
+    size: 8,
+    gridWidth: 12,
+    gridHeight: 12,
+    batch: 2,
+    iterations: 6,
+    backend: 'wasm',
+    previewEvery: 0,
+    checkpointEvery: 2,
+    precision: 'f32',
+    runDir: join(folder, name),
+    out: join(folder, `${name}.nca`),
+    curriculum: { levels: 1, easy: difficulty(4, 6), hard: difficulty(4, 6) },
+    ...overrides,
+  });
+}
+
+function collect(events: TrainEvent[]): (event: TrainEvent) => void {
+  return (event) => events.push(event);
+}
+
+describe('training a tiny sprite', () => {
+  it('lowers the loss, exports a model the reference step replays exactly, writes previews', async () => {
+    const options = tinyOptions('learn', {
+      size: 12,
+      gridWidth: 16,
+      gridHeight: 16,
+      batch: 4,
+      iterations: 60,
+      checkpointEvery: 30,
+      previewEvery: 30,
+      curriculum: { levels: 1, easy: difficulty(12, 16), hard: difficulty(12, 16) },
+    });
+    const events: TrainEvent[] = [];
+    const tensorsBefore = tf.memory().numTensors;
+    const result = await train(options, { onEvent: collect(events) });
+    assert.equal(result.status, 'completed');
+    assert.equal(tf.memory().numTensors, tensorsBefore, 'a training run must not leak tensors');
+    const initial = result.losses[0]!;
+    assert.ok(result.finalLoss! < 0.5 * initial, `final loss ${result.finalLoss} vs initial ${initial}`);
+
+    const bytes = new Uint8Array(await readFile(options.out));
+    const model = decodeModel(bytes);
+    assert.equal(model.metadata.task, 'growth');
+    assert.equal(model.metadata.start.kind, 'seed');
+    assert.equal(model.metadata.training.iterations, 60);
+    assert.equal(model.metadata.gridWidth, 16);
+    assert.equal(model.metadata.targetWidth, 12);
+    assert.equal(model.metadata.name, 'chick');
+    // f32 export: the decoded weights are the trained ones, so the reference replays them exactly.
+    assert.equal(result.export!.quantization.maxAbsState, 0);
+
+    // The trainer's own rollout (tfjs, hash fire mask) against the reference step on the file.
+    const network = TrainableNetwork.fromArchitecture(model.architecture);
+    const step = new TfStep(model.architecture, network);
+    const start = startState(model);
+    const steps = 16;
+    const [trainerFinal] = hashRollout(step, start, steps, 0, [steps]);
+    const referenceFinal = runSteps(model.architecture, start, { seed: 0, steps });
+    let max = 0;
+    for (let i = 0; i < referenceFinal.data.length; i++) max = Math.max(max, Math.abs(trainerFinal!.data[i]! - referenceFinal.data[i]!));
+    assert.ok(max <= 1e-4, `trainer rollout vs reference: max difference ${max}`);
+    let alive = 0;
+    for (let i = 3; i < referenceFinal.data.length; i += 16) if (referenceFinal.data[i]! > 0) alive += 1;
+    assert.ok(alive > 1, 'the model grew beyond the seed');
+    step.dispose();
+    network.dispose();
+
+    const previews = events.filter((e) => e.type === 'preview');
+    assert.equal(previews.length, 2);
+    const strip = await sharp(previews[1]!.path).metadata();
+    assert.equal(strip.height, 16 * 4);
+    assert.match(await readFile(join(options.runDir, 'loss.svg'), 'utf8'), /<polyline/);
+    const types = new Set(events.map((e) => e.type));
+    for (const type of ['start', 'iteration', 'checkpoint', 'preview', 'export', 'summary']) assert.ok(types.has(type as TrainEvent['type']), type);
+  });
+
+  it('resumes after an interrupt with exactly the losses and file of an uninterrupted run', async () => {
+    // Healing with a pool, noise, bites and late damage, and a curriculum that moves: every
+    // piece of state a checkpoint must carry is in play.
+    const overrides: Partial<TrainOptionsInput> = {
+      task: 'healing',
+      iterations: 8,
+      poolSize: 6,
+      poolDamage: 1,
+      curriculum: {
+        levels: 3,
+        patience: 2,
+        threshold: 100,
+        easy: difficulty(4, 6, { bites: 1, biteRadius: 0.2 }),
+        hard: difficulty(6, 8, { noise: 0.05, bites: 2, biteRadius: 0.4, lateDamage: 1 }),
+      },
+    };
+    const wholeEvents: TrainEvent[] = [];
+    const whole = await train(tinyOptions('whole', overrides), { onEvent: collect(wholeEvents) });
+    assert.equal(whole.status, 'completed');
+    assert.ok(whole.levels.includes(2), `the curriculum moved: ${whole.levels.join(',')}`);
+
+    const controller = new AbortController();
+    const events: TrainEvent[] = [];
+    const first = await train(tinyOptions('parts', overrides), {
+      signal: controller.signal,
+      onEvent: (event) => {
+        events.push(event);
+        if (event.type === 'iteration' && event.iteration === 5) controller.abort();
+      },
+    });
+    assert.equal(first.status, 'interrupted');
+    assert.equal(first.iteration, 5);
+    const second = await train(tinyOptions('parts', { ...overrides, resume: true }), { onEvent: collect(events) });
+    assert.equal(second.status, 'completed');
+    const start = events.filter((e) => e.type === 'start')[1];
+    assert.equal(start?.type === 'start' && start.iteration, 5);
+    assert.deepEqual(second.losses, whole.losses);
+    // The curriculum's smoothed loss and level continue too, iteration by iteration.
+    const trace = (list: TrainEvent[]): unknown[] =>
+      list.flatMap((e) => (e.type === 'iteration' ? [[e.iteration, e.loss, e.smoothedLoss, e.level, e.steps]] : []));
+    assert.deepEqual(trace(events), trace(wholeEvents));
+    assert.deepEqual(await readFile(join(folder, 'parts.nca')), await readFile(join(folder, 'whole.nca')));
+  });
+
+  it('stops on a NaN loss without touching the last checkpoint or export', async () => {
+    const good = await train(tinyOptions('nan', { iterations: 4 }));
+    assert.equal(good.status, 'completed');
+    const options = tinyOptions('nan', { iterations: 8, resume: true });
+    const checkpointBefore = await readFile(join(options.runDir, CHECKPOINT_FILE));
+    const exportBefore = await readFile(options.out);
+    const events: TrainEvent[] = [];
+    const result = await train(options, { onEvent: collect(events), poison: (iteration) => iteration === 5 });
+    assert.equal(result.status, 'diverged');
+    assert.equal(result.iteration, 5);
+    const stopped = events.find((e) => e.type === 'stopped');
+    assert.ok(stopped?.type === 'stopped' && stopped.reason === 'diverged' && /not finite/.test(stopped.message), JSON.stringify(stopped));
+    assert.ok(!events.some((e) => e.type === 'checkpoint' || e.type === 'export'));
+    assert.deepEqual(await readFile(join(options.runDir, CHECKPOINT_FILE)), checkpointBefore);
+    assert.deepEqual(await readFile(options.out), exportBefore);
+  });
+
+  it('refuses to resume with another architecture or task, naming the difference', async () => {
+    await train(tinyOptions('mismatch', { iterations: 2 }));
+    await assert.rejects(
+      train(tinyOptions('mismatch', { iterations: 4, hidden: 32, resume: true })),
+      (error: unknown) => error instanceof TrainerError && error.code === 'resume-mismatch' && /hidden: 128 in the checkpoint, 32 now/.test(error.message),
+    );
+    await assert.rejects(
+      train(tinyOptions('mismatch', { iterations: 4, task: 'persistence', resume: true })),
+      (error: unknown) => error instanceof TrainerError && error.code === 'resume-mismatch' && /task: growth in the checkpoint, persistence now/.test(error.message),
+    );
+    await assert.rejects(
+      train(tinyOptions('never-ran', { resume: true })),
+      (error: unknown) => error instanceof TrainerError && error.code === 'no-checkpoint',
+    );
+  });
+
+  it('falls back to the previous checkpoint when the latest is damaged, and says so', async () => {
+    await train(tinyOptions('corrupt', { iterations: 4 }));
+    const latest = join(folder, 'corrupt', CHECKPOINT_FILE);
+    const bytes = await readFile(latest);
+    bytes[bytes.length >> 1] = bytes[bytes.length >> 1]! ^ 0xff;
+    await writeFile(latest, bytes);
+    const events: TrainEvent[] = [];
+    const result = await train(tinyOptions('corrupt', { iterations: 6, resume: true }), { onEvent: collect(events) });
+    assert.equal(result.status, 'completed');
+    const warning = events.find((e) => e.type === 'warning');
+    assert.ok(warning?.type === 'warning' && /damaged/.test(warning.message) && warning.message.includes(PREVIOUS_CHECKPOINT_FILE), JSON.stringify(warning));
+    const start = events.find((e) => e.type === 'start');
+    assert.ok(start?.type === 'start' && start.iteration === 2 && start.resumedFrom?.endsWith(PREVIOUS_CHECKPOINT_FILE));
+  });
+});

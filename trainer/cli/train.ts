@@ -1,0 +1,247 @@
+/**
+ * `nca train --target sprite.png --task growth|persistence|healing --out sprite.nca [options]`.
+ * Flags are documented in `--help` and docs/training.md. Exit codes: 0 done, 2 bad input (before
+ * training starts), 3 diverged (nothing overwritten), 130 interrupted (checkpoint written),
+ * 1 anything else.
+ */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { loadCheckpoint } from '../checkpoint.js';
+import { baseName, resolveOptions, type TrainOptions, type TrainOptionsInput } from '../config.js';
+import type { CurriculumOptions } from '../curriculum.js';
+import { TrainerError } from '../errors.js';
+import { createReporter } from '../progress.js';
+import { train, type TrainStatus } from '../train.js';
+
+export const EXIT_CODES: Readonly<Record<TrainStatus | 'bad-input' | 'error', number>> = {
+  completed: 0,
+  error: 1,
+  'bad-input': 2,
+  diverged: 3,
+  interrupted: 130,
+};
+
+const HELP = `usage: nca train --target <image> --task growth|persistence|healing [options]
+
+input and output
+  --target <file>          PNG with alpha, or JPEG/PNG without (near-white becomes transparent)
+  --task <task>            growth (from a seed), persistence (stay stable), healing (repair bites)
+  --out <file>             the .nca to write (default <name>.nca)
+  --name <text>            model name in the file (default: the target's file name)
+  --attribution <text>     credit stored in the file (e.g. the sprite's licence)
+  --size <n>               fit the target into n x n cells, aspect kept (default 40)
+  --grid <n | WxH>         grid the model runs on (default size + 32, i.e. 16 cells of margin)
+  --precision <p>          f32 | f16 | int8 weights in the file (default int8)
+
+model
+  --rule <rule>            essay (default) | distill
+  --channels <n>           state channels (default 16)
+  --hidden <n>             hidden units (default 64 essay, 128 distill)
+  --fire-rate <r>          update probability (default 0.5)
+  --alive-threshold <t>    alpha a cell needs to live (default 0.1)
+
+training
+  --iterations <n>         total iterations (default 2000)
+  --batch <n>              rollouts per iteration (default 8)
+  --pool                   Distill's sample pool of 1024 (same as --pool-size 1024)
+  --pool-size <n>          sample pool size (default 0: no pool)
+  --pool-damage <n>        pool: damage the best n samples of each batch (default 3 healing, 0 else)
+  --lr <rate>              Adam learning rate (default 0.002)
+  --lr-decay-at <i,j,..>   iterations where the rate is multiplied by --lr-decay (default 70%)
+  --lr-decay <f>           (default 0.1)
+  --clip <norm>            clip gradients to this global norm instead of normalising each one
+  --loss-steps <n>         average the loss over the last n states (default 8 persistence, 1 else)
+  --levels <n>             curriculum levels (default 5)
+  --curriculum-threshold <f>  raise the level when the smoothed loss < f x empty-grid loss (0.1)
+  --curriculum-patience <n>   ...after at least n iterations at the level (default 50)
+  --diverge-factor <f>     stop when the loss exceeds f x the first loss (default 10)
+  --seed <n>               weights and every random draw (default 1)
+
+running
+  --backend <b>            auto (default) | cuda | native | wasm | cpu
+  --memory <m>             auto (default) | save | recompute (backward-pass memory)
+  --run-dir <dir>          checkpoints, previews, loss plot (default runs/<name>)
+  --checkpoint-every <n>   (default 100)
+  --preview-every <n>      preview strip and loss plot every n iterations, 0 = only at the end (200)
+  --resume                 continue the run in --run-dir at its iteration, same random stream
+  --json                   one JSON object per line on stdout instead of a progress bar
+  -h, --help               this text
+`;
+
+const FLAGS = {
+  target: { type: 'string' },
+  task: { type: 'string' },
+  out: { type: 'string' },
+  name: { type: 'string' },
+  attribution: { type: 'string' },
+  size: { type: 'string' },
+  grid: { type: 'string' },
+  precision: { type: 'string' },
+  rule: { type: 'string' },
+  channels: { type: 'string' },
+  hidden: { type: 'string' },
+  'fire-rate': { type: 'string' },
+  'alive-threshold': { type: 'string' },
+  iterations: { type: 'string' },
+  batch: { type: 'string' },
+  pool: { type: 'boolean' },
+  'pool-size': { type: 'string' },
+  'pool-damage': { type: 'string' },
+  lr: { type: 'string' },
+  'lr-decay-at': { type: 'string' },
+  'lr-decay': { type: 'string' },
+  clip: { type: 'string' },
+  'loss-steps': { type: 'string' },
+  levels: { type: 'string' },
+  'curriculum-threshold': { type: 'string' },
+  'curriculum-patience': { type: 'string' },
+  'diverge-factor': { type: 'string' },
+  seed: { type: 'string' },
+  backend: { type: 'string' },
+  memory: { type: 'string' },
+  'run-dir': { type: 'string' },
+  'checkpoint-every': { type: 'string' },
+  'preview-every': { type: 'string' },
+  resume: { type: 'boolean' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies ParseArgsConfig['options'];
+
+type Values = ReturnType<typeof parseArgs<{ options: typeof FLAGS; strict: true; allowPositionals: false }>>['values'];
+
+function badOption(message: string): TrainerError {
+  return new TrainerError('bad-option', message);
+}
+
+function number(values: Values, flag: keyof Values): number | undefined {
+  const raw = values[flag];
+  if (raw === undefined || typeof raw === 'boolean') return undefined;
+  const value = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(value)) throw badOption(`--${flag} expects a number, got ${JSON.stringify(raw)}`);
+  return value;
+}
+
+function grid(raw: string | undefined): { gridWidth?: number; gridHeight?: number } {
+  if (raw === undefined) return {};
+  const match = /^(\d+)(?:x(\d+))?$/i.exec(raw.trim());
+  if (!match) throw badOption(`--grid expects N or WxH (e.g. 72 or 80x64), got ${JSON.stringify(raw)}`);
+  const w = Number(match[1]);
+  return { gridWidth: w, gridHeight: match[2] === undefined ? w : Number(match[2]) };
+}
+
+/** Only the flags given on the command line (so a resume can tell them from the checkpoint's). */
+export function explicitOptions(values: Values): Partial<TrainOptionsInput> {
+  const curriculum: { -readonly [K in keyof CurriculumOptions]?: CurriculumOptions[K] } = {};
+  const levels = number(values, 'levels');
+  const threshold = number(values, 'curriculum-threshold');
+  const patience = number(values, 'curriculum-patience');
+  if (levels !== undefined) curriculum.levels = levels;
+  if (threshold !== undefined) curriculum.threshold = threshold;
+  if (patience !== undefined) curriculum.patience = patience;
+  const decayAt = values['lr-decay-at'];
+  const clip = number(values, 'clip');
+  const poolSize = number(values, 'pool-size') ?? (values.pool ? 1024 : undefined);
+  const entries: Partial<Record<keyof TrainOptionsInput, unknown>> = {
+    target: values.target,
+    task: values.task,
+    out: values.out,
+    name: values.name,
+    attribution: values.attribution,
+    size: number(values, 'size'),
+    ...grid(values.grid),
+    precision: values.precision,
+    rule: values.rule,
+    channels: number(values, 'channels'),
+    hidden: number(values, 'hidden'),
+    fireRate: number(values, 'fire-rate'),
+    aliveThreshold: number(values, 'alive-threshold'),
+    iterations: number(values, 'iterations'),
+    batch: number(values, 'batch'),
+    poolSize,
+    poolDamage: number(values, 'pool-damage'),
+    learningRate: number(values, 'lr'),
+    decayAt: decayAt === undefined ? undefined : decayAt.split(',').filter((s) => s.trim() !== '').map((s) => {
+      const at = Number(s);
+      if (!Number.isInteger(at)) throw badOption(`--lr-decay-at expects iterations like 1000,3000, got ${JSON.stringify(decayAt)}`);
+      return at;
+    }),
+    decayFactor: number(values, 'lr-decay'),
+    gradients: clip === undefined ? undefined : { kind: 'clip', maxNorm: clip },
+    lossSteps: number(values, 'loss-steps'),
+    curriculum: Object.keys(curriculum).length > 0 ? curriculum : undefined,
+    divergeFactor: number(values, 'diverge-factor'),
+    seed: number(values, 'seed'),
+    backend: values.backend,
+    memory: values.memory,
+    runDir: values['run-dir'],
+    checkpointEvery: number(values, 'checkpoint-every'),
+    previewEvery: number(values, 'preview-every'),
+  };
+  return Object.fromEntries(Object.entries(entries).filter(([, v]) => v !== undefined)) as Partial<TrainOptionsInput>;
+}
+
+/**
+ * The options of this invocation. A new run needs --target and --task; `--resume` starts from
+ * the checkpoint's options and lays the given flags over them (train() refuses the ones that
+ * would change the run's identity).
+ */
+export async function optionsFromArgs(values: Values): Promise<TrainOptions> {
+  const explicit = explicitOptions(values);
+  if (!values.resume) {
+    if (explicit.target === undefined) throw badOption('--target is required (the sprite to train on)');
+    if (explicit.task === undefined) throw badOption('--task is required: growth, persistence or healing');
+    return resolveOptions({ ...explicit, target: explicit.target, task: explicit.task });
+  }
+  const name = explicit.name ?? (explicit.target !== undefined ? baseName(explicit.target) : undefined);
+  const runDir = explicit.runDir ?? (name !== undefined ? `runs/${name}` : undefined);
+  if (runDir === undefined) throw badOption('--resume needs --run-dir (or --target / --name to derive runs/<name>)');
+  const { checkpoint } = await loadCheckpoint(runDir);
+  const saved = checkpoint.options;
+  // NOTE: without --target the checkpoint's embedded pixels are used (the file may have moved).
+  return resolveOptions({
+    ...saved,
+    target: '',
+    ...explicit,
+    runDir,
+    curriculum: { ...saved.curriculum, ...explicit.curriculum },
+    resume: true,
+  } as TrainOptionsInput);
+}
+
+/** The `nca train` command: parses flags, trains, prints, returns the exit code. */
+export async function run(argv: string[]): Promise<number> {
+  let values: Values;
+  try {
+    values = parseArgs({ args: argv, options: FLAGS, strict: true, allowPositionals: false }).values;
+  } catch (error) {
+    console.error(`nca train: ${(error as Error).message}\n\n${HELP}`);
+    return EXIT_CODES['bad-input'];
+  }
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  const report = createReporter({ json: values.json === true, out: process.stdout, err: process.stderr });
+  const controller = new AbortController();
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (controller.signal.aborted) process.exit(EXIT_CODES.interrupted);
+    controller.abort();
+    report({ type: 'warning', message: `${signal}: finishing this iteration, then writing a checkpoint (again to quit at once)` });
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const options = await optionsFromArgs(values);
+    const result = await train(options, { onEvent: report, signal: controller.signal });
+    return EXIT_CODES[result.status];
+  } catch (error) {
+    if (error instanceof TrainerError) {
+      if (values.json) process.stdout.write(`${JSON.stringify({ type: 'error', code: error.code, message: error.message })}\n`);
+      else console.error(`nca train: ${error.message}`);
+      return EXIT_CODES['bad-input'];
+    }
+    throw error;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}

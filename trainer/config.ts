@@ -1,0 +1,211 @@
+/**
+ * Training options: the defaults, validation, and the part of a run that must not change on
+ * `--resume` (its identity).
+ */
+import { DEFAULT_TARGET_SIZE, TARGET_PADDING, type NcaRule } from '../runtime/format/index.js';
+import type { Task, TensorDType } from '../runtime/format/types.js';
+import type { TrainBackendRequest } from './backend.js';
+import { defaultDifficulty, type CurriculumOptions } from './curriculum.js';
+import { TrainerError } from './errors.js';
+import type { GradientTreatment } from './optimizer.js';
+import type { ActivationMemory } from './step.js';
+
+export const TASKS: readonly Task[] = ['growth', 'persistence', 'healing'];
+export const RULES: readonly NcaRule[] = ['essay', 'distill'];
+
+export interface TrainOptions {
+  /** Path of the target image (PNG with alpha; JPEG/PNG without alpha: near-white is background). */
+  readonly target: string;
+  readonly task: Task;
+  /** Where the `.nca` goes. */
+  readonly out: string;
+  /** Run folder: checkpoints, previews, loss plot. */
+  readonly runDir: string;
+  /** Model name in the file's metadata. */
+  readonly name: string;
+  readonly attribution: string;
+
+  readonly rule: NcaRule;
+  readonly channels: number;
+  readonly hidden: number;
+  readonly fireRate: number;
+  readonly aliveThreshold: number;
+
+  /** The target is resized to fit in size x size, aspect kept. */
+  readonly size: number;
+  readonly gridWidth: number;
+  readonly gridHeight: number;
+
+  readonly iterations: number;
+  readonly batch: number;
+  /** Distill's sample pool (0 = no pool: every batch starts fresh). */
+  readonly poolSize: number;
+  /** With a pool: how many of the best samples of a batch are damaged (regeneration). */
+  readonly poolDamage: number;
+  readonly learningRate: number;
+  readonly decayAt: readonly number[];
+  readonly decayFactor: number;
+  readonly gradients: GradientTreatment;
+  /** The loss averages the last this-many states of each rollout. */
+  readonly lossSteps: number;
+  readonly curriculum: CurriculumOptions;
+  /** Stop when the loss exceeds this multiple of the first iteration's loss. */
+  readonly divergeFactor: number;
+  /** uint32: initial weights and every random draw of the run. */
+  readonly seed: number;
+
+  readonly backend: TrainBackendRequest;
+  readonly memory: ActivationMemory | 'auto';
+  readonly precision: TensorDType;
+  readonly checkpointEvery: number;
+  readonly previewEvery: number;
+  readonly resume: boolean;
+}
+
+/** Options a caller may leave out, with their defaults filled in by `resolveOptions`. */
+export type TrainOptionsInput = Pick<TrainOptions, 'target' | 'task'> &
+  Partial<Omit<TrainOptions, 'curriculum'>> & { readonly curriculum?: Partial<CurriculumOptions> };
+
+/** The file name without folder and extension: the default model and run name. */
+export function baseName(path: string): string {
+  const file = path.split(/[\\/]/).pop() ?? path;
+  const dot = file.lastIndexOf('.');
+  return dot > 0 ? file.slice(0, dot) : file;
+}
+
+function fail(message: string): never {
+  throw new TrainerError('bad-option', message);
+}
+
+function checkInteger(name: string, value: number, min: number, max = Number.MAX_SAFE_INTEGER): void {
+  if (!Number.isInteger(value) || value < min || value > max) fail(`${name} must be an integer in ${min}..${max}, got ${value}`);
+}
+
+function checkNumber(name: string, value: number, min: number, max: number): void {
+  if (!(value >= min && value <= max)) fail(`${name} must be a number in [${min}, ${max}], got ${value}`);
+}
+
+/** Fills in defaults and checks every value; throws `TrainerError('bad-option')` naming the option. */
+export function resolveOptions(input: TrainOptionsInput): TrainOptions {
+  if (!TASKS.includes(input.task)) fail(`unknown task ${JSON.stringify(input.task)}: use one of ${TASKS.join(', ')}`);
+  const rule = input.rule ?? 'essay';
+  if (!RULES.includes(rule)) fail(`unknown rule ${JSON.stringify(rule)}: use one of ${RULES.join(', ')}`);
+  const size = input.size ?? DEFAULT_TARGET_SIZE;
+  checkInteger('size', size, 1, 1024);
+  const name = input.name ?? baseName(input.target);
+  const difficulty = defaultDifficulty(input.task);
+  const curriculum: CurriculumOptions = {
+    levels: 5,
+    threshold: 0.1,
+    patience: 50,
+    smoothing: 0.05,
+    ...difficulty,
+    ...input.curriculum,
+  };
+  const options: TrainOptions = {
+    target: input.target,
+    task: input.task,
+    out: input.out ?? `${name}.nca`,
+    runDir: input.runDir ?? `runs/${name}`,
+    name,
+    attribution: input.attribution ?? '',
+    rule,
+    channels: input.channels ?? 16,
+    hidden: input.hidden ?? (rule === 'essay' ? 64 : 128),
+    fireRate: input.fireRate ?? 0.5,
+    aliveThreshold: input.aliveThreshold ?? 0.1,
+    size,
+    gridWidth: input.gridWidth ?? size + 2 * TARGET_PADDING,
+    gridHeight: input.gridHeight ?? size + 2 * TARGET_PADDING,
+    iterations: input.iterations ?? 2000,
+    batch: input.batch ?? 8,
+    poolSize: input.poolSize ?? 0,
+    poolDamage: input.poolDamage ?? (input.task === 'healing' ? 3 : 0),
+    learningRate: input.learningRate ?? 2e-3,
+    decayAt: input.decayAt ?? [Math.round((input.iterations ?? 2000) * 0.7)],
+    decayFactor: input.decayFactor ?? 0.1,
+    gradients: input.gradients ?? { kind: 'normalize' },
+    lossSteps: input.lossSteps ?? (input.task === 'persistence' ? 8 : 1),
+    curriculum,
+    divergeFactor: input.divergeFactor ?? 10,
+    seed: input.seed ?? 1,
+    backend: input.backend ?? 'auto',
+    memory: input.memory ?? 'auto',
+    precision: input.precision ?? 'int8',
+    checkpointEvery: input.checkpointEvery ?? 100,
+    previewEvery: input.previewEvery ?? 200,
+    resume: input.resume ?? false,
+  };
+  checkInteger('channels', options.channels, 4, 64);
+  checkInteger('hidden', options.hidden, 1, 1024);
+  checkNumber('fire rate', options.fireRate, 0, 1);
+  if (!Number.isFinite(options.aliveThreshold)) fail(`alive threshold must be finite, got ${options.aliveThreshold}`);
+  checkInteger('grid width', options.gridWidth, 1, 1024);
+  checkInteger('grid height', options.gridHeight, 1, 1024);
+  if (options.gridWidth < size || options.gridHeight < size) {
+    fail(`grid ${options.gridWidth}x${options.gridHeight} is smaller than the target size ${size}`);
+  }
+  checkInteger('iterations', options.iterations, 0);
+  checkInteger('batch', options.batch, 1, 1024);
+  checkInteger('pool size', options.poolSize, 0, 1 << 20);
+  if (options.poolSize > 0 && options.poolSize < options.batch) fail(`pool size ${options.poolSize} is smaller than the batch ${options.batch}`);
+  checkInteger('pool damage', options.poolDamage, 0, options.batch);
+  checkNumber('learning rate', options.learningRate, 0, 10);
+  checkNumber('decay factor', options.decayFactor, 0, 1);
+  for (const at of options.decayAt) checkInteger('decay iteration', at, 0);
+  if (options.gradients.kind === 'clip') checkNumber('gradient clip norm', options.gradients.maxNorm, Number.MIN_VALUE, Infinity);
+  checkInteger('loss steps', options.lossSteps, 1, 10_000);
+  checkInteger('curriculum levels', curriculum.levels, 1, 100);
+  checkNumber('curriculum threshold', curriculum.threshold, 0, Infinity);
+  checkInteger('curriculum patience', curriculum.patience, 0);
+  checkNumber('curriculum smoothing', curriculum.smoothing, Number.MIN_VALUE, 1);
+  for (const end of [curriculum.easy, curriculum.hard]) {
+    checkInteger('curriculum steps', end.minSteps, 1, 100_000);
+    checkInteger('curriculum steps', end.maxSteps, end.minSteps, 100_000);
+  }
+  checkNumber('diverge factor', options.divergeFactor, 1, Infinity);
+  checkInteger('seed', options.seed, 0, 0xffff_ffff);
+  if (!['auto', 'cuda', 'native', 'wasm', 'cpu'].includes(options.backend)) {
+    fail(`unknown backend ${JSON.stringify(options.backend)}: use auto, cuda, native, wasm or cpu`);
+  }
+  if (!['auto', 'save', 'recompute'].includes(options.memory)) fail(`unknown memory mode ${JSON.stringify(options.memory)}`);
+  if (!['f32', 'f16', 'int8'].includes(options.precision)) fail(`unknown precision ${JSON.stringify(options.precision)}: use f32, f16 or int8`);
+  checkInteger('checkpoint interval', options.checkpointEvery, 1);
+  checkInteger('preview interval', options.previewEvery, 0);
+  return options;
+}
+
+/**
+ * What makes a run the same run: a resume with any of these changed is refused. Everything else
+ * (iteration count, intervals, output paths, backend) may change between sessions. The target is
+ * identified by its pixels, not its path.
+ */
+export interface RunIdentity {
+  readonly task: Task;
+  readonly rule: NcaRule;
+  readonly channels: number;
+  readonly hidden: number;
+  readonly fireRate: number;
+  readonly aliveThreshold: number;
+  readonly gridWidth: number;
+  readonly gridHeight: number;
+  readonly targetWidth: number;
+  readonly targetHeight: number;
+  /** CRC-32 of the premultiplied RGBA8 target. */
+  readonly targetCrc: number;
+  readonly batch: number;
+  readonly poolSize: number;
+  readonly seed: number;
+}
+
+/** Human-readable differences `name: checkpoint vs now`, empty when the identities match. */
+export function identityDifferences(saved: RunIdentity, current: RunIdentity): string[] {
+  const differences: string[] = [];
+  for (const key of Object.keys(saved) as (keyof RunIdentity)[]) {
+    if (saved[key] !== current[key]) {
+      const label = key === 'targetCrc' ? 'target pixels' : key;
+      differences.push(key === 'targetCrc' ? `${label} differ` : `${label}: ${String(saved[key])} in the checkpoint, ${String(current[key])} now`);
+    }
+  }
+  return differences;
+}

@@ -1,0 +1,412 @@
+/**
+ * The training loop: curriculum, optional sample pool, back-propagation through time, Adam, the
+ * divergence guard, checkpoints, previews and the export. Everything random comes from one
+ * seeded `Rng` whose state is checkpointed, so a resumed run repeats an uninterrupted one
+ * exactly (same backend).
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { countParameters, createArchitecture, createModel } from '../runtime/format/index.js';
+import { crc32 } from '../runtime/format/crc32.js';
+import type { Architecture, NcaModel, StartState } from '../runtime/format/types.js';
+import { damageDisc } from '../runtime/reference/index.js';
+import { writeFileAtomic } from './atomic.js';
+import { selectBackend, type TrainBackendSelection } from './backend.js';
+import { loadCheckpoint, saveCheckpoint, type Checkpoint, type LoadedCheckpoint } from './checkpoint.js';
+import { identityDifferences, type RunIdentity, type TrainOptions } from './config.js';
+import { Curriculum, type Difficulty } from './curriculum.js';
+import { TrainerError } from './errors.js';
+import { exportModel, type ExportReport } from './export.js';
+import { TrainableNetwork } from './network.js';
+import { Adam, learningRateAt } from './optimizer.js';
+import { hashRollout, lossPlotSvg, writeFilmStrip } from './preview.js';
+import { Rng } from './rng.js';
+import { rolloutGradients, type RolloutPlan } from './rollout.js';
+import { TaskSetting } from './samples.js';
+import { TfStep, type ActivationMemory } from './step.js';
+import { loadTarget, type TargetImage } from './target.js';
+
+export type TrainStatus = 'completed' | 'interrupted' | 'diverged';
+
+/** Everything the loop reports, in order; the CLI prints them as a progress bar or JSON lines. */
+export type TrainEvent =
+  | {
+      readonly type: 'start';
+      readonly backend: TrainBackendSelection;
+      readonly memory: ActivationMemory;
+      readonly iteration: number;
+      readonly iterations: number;
+      readonly parameters: number;
+      /** The loss of an empty grid (what the curriculum threshold is relative to). */
+      readonly trivialLoss: number;
+      readonly target: { readonly width: number; readonly height: number };
+      readonly grid: { readonly width: number; readonly height: number };
+      /** Set on --resume: the checkpoint file continued from. */
+      readonly resumedFrom?: string;
+    }
+  | {
+      readonly type: 'iteration';
+      readonly iteration: number;
+      readonly iterations: number;
+      readonly loss: number;
+      readonly smoothedLoss: number;
+      readonly level: number;
+      readonly levels: number;
+      readonly steps: number;
+      readonly learningRate: number;
+      readonly gradientNorm: number;
+      readonly iterationsPerSecond: number;
+      readonly seconds: number;
+    }
+  | { readonly type: 'level'; readonly iteration: number; readonly level: number; readonly difficulty: Difficulty }
+  | { readonly type: 'checkpoint'; readonly iteration: number; readonly path: string }
+  | { readonly type: 'preview'; readonly iteration: number; readonly path: string; readonly plot: string }
+  | { readonly type: 'warning'; readonly message: string }
+  | { readonly type: 'stopped'; readonly reason: 'interrupted' | 'diverged'; readonly iteration: number; readonly message: string }
+  | { readonly type: 'export'; readonly report: ExportReport }
+  | {
+      readonly type: 'summary';
+      readonly status: TrainStatus;
+      readonly iterations: number;
+      readonly finalLoss: number | null;
+      readonly level: number;
+      readonly seconds: number;
+      readonly runDir: string;
+      readonly out: string | null;
+    };
+
+export interface TrainHooks {
+  readonly onEvent?: (event: TrainEvent) => void;
+  /** Aborting finishes the current iteration, writes a checkpoint and returns 'interrupted'. */
+  readonly signal?: AbortSignal;
+  /** Fault injection: when it returns true the iteration's start state is NaN. */
+  readonly poison?: (iteration: number) => boolean;
+}
+
+export interface TrainResult {
+  readonly status: TrainStatus;
+  /** Completed iterations. */
+  readonly iteration: number;
+  readonly losses: readonly number[];
+  readonly levels: readonly number[];
+  readonly finalLoss: number | null;
+  readonly backend: TrainBackendSelection;
+  /** The trained model at float32 (completed runs only). */
+  readonly model?: NcaModel;
+  readonly export?: ExportReport;
+}
+
+/** The final loss reported and stored in the file: the mean of the last 20 iterations' losses. */
+const FINAL_LOSS_WINDOW = 20;
+/** Memory a run may use for its backward records before it switches to recomputing. */
+const MEMORY_BUDGET: Readonly<Record<string, number>> = { tensorflow: 8e9, wasm: 2.5e9, cpu: 2e9 };
+
+/** 'save' when the hardest rollout's records fit the backend's budget, else 'recompute'. */
+export function chooseMemory(arch: Architecture, cells: number, steps: number, tfBackend: string): ActivationMemory {
+  const fireDepth = arch.fireGranularity === 'cell' ? 1 : arch.channels;
+  // The input, fire mask, alive mask and (saved) the perception, transposed.
+  let perCell = arch.channels + fireDepth + 1 + arch.kernels.length * arch.channels;
+  arch.layers.forEach((layer, l) => {
+    const last = l === arch.layers.length - 1;
+    if (!last || layer.activation === 'relu' || layer.activation === 'sigmoid' || layer.activation === 'tanh') perCell += layer.outputs;
+    if (layer.activation === 'atan') perCell += layer.outputs;
+  });
+  const bytes = cells * perCell * 4 * steps;
+  return bytes <= (MEMORY_BUDGET[tfBackend] ?? 1.5e9) ? 'save' : 'recompute';
+}
+
+function identityOf(options: TrainOptions, target: TargetImage | Checkpoint['target'], crc: number): RunIdentity {
+  return {
+    task: options.task,
+    rule: options.rule,
+    channels: options.channels,
+    hidden: options.hidden,
+    fireRate: options.fireRate,
+    aliveThreshold: options.aliveThreshold,
+    gridWidth: options.gridWidth,
+    gridHeight: options.gridHeight,
+    targetWidth: target.width,
+    targetHeight: target.height,
+    targetCrc: crc,
+    batch: options.batch,
+    poolSize: options.poolSize,
+    seed: options.seed,
+  };
+}
+
+function mean(values: readonly number[]): number {
+  return values.reduce((sum, v) => sum + v, 0) / values.length;
+}
+
+/**
+ * Trains a model as `options` say and exports it to `options.out`. Bad inputs (target, options,
+ * backend, checkpoint) throw `TrainerError` before the first iteration; divergence and
+ * interruption are results, not exceptions.
+ */
+export async function train(options: TrainOptions, hooks: TrainHooks = {}): Promise<TrainResult> {
+  const emit = hooks.onEvent ?? (() => undefined);
+  let loaded: LoadedCheckpoint | undefined;
+  if (options.resume) {
+    loaded = await loadCheckpoint(options.runDir);
+    if (loaded.fallbackReason) emit({ type: 'warning', message: `${loaded.fallbackReason}; resuming from ${loaded.path} instead` });
+  }
+  const saved = loaded?.checkpoint;
+  const rng = saved ? Rng.fromState(saved.rng) : Rng.fromSeed(options.seed);
+  // Fresh weights come from the run's RNG (so the seed fixes them); a resume overwrites them.
+  let arch: Architecture;
+  try {
+    arch = createArchitecture({
+      rule: options.rule,
+      channels: options.channels,
+      hidden: options.hidden,
+      fireRate: options.fireRate,
+      aliveThreshold: options.aliveThreshold,
+      random: saved ? () => 0.5 : () => rng.uniform(),
+    });
+  } catch (error) {
+    throw new TrainerError('bad-option', `cannot build the ${options.rule} architecture: ${(error as Error).message}`, { cause: error });
+  }
+  let target: TargetImage | Checkpoint['target'];
+  if (options.target !== '') target = await loadTarget(options.target, options.size, arch);
+  else if (saved) target = saved.target;
+  else throw new TrainerError('bad-option', 'no target image given (--target)');
+  const targetCrc = crc32(target.rgba);
+  const identity = identityOf(options, target, targetCrc);
+  if (saved) {
+    const differences = identityDifferences(saved.identity, identity);
+    if (differences.length > 0) {
+      throw new TrainerError('resume-mismatch', `cannot resume ${loaded!.path}: ${differences.join('; ')}. Start a new run (another --run-dir) or resume with the original settings.`);
+    }
+  }
+  // NOTE: inputs first, backend second: a bad target is reported without loading TensorFlow.js.
+  const backend = await selectBackend(options.backend);
+  const setting = new TaskSetting(arch, options.task, target, options.gridWidth, options.gridHeight);
+  await mkdir(options.runDir, { recursive: true });
+
+  const network = TrainableNetwork.fromArchitecture(arch);
+  if (saved) network.assign(saved.weights);
+  const step = new TfStep(arch, network);
+  const adam = new Adam({
+    learningRate: options.learningRate,
+    decayAt: options.decayAt,
+    decayFactor: options.decayFactor,
+    beta1: 0.9,
+    beta2: 0.999,
+    epsilon: 1e-7,
+    gradients: options.gradients,
+  });
+  if (saved) adam.restore({ step: saved.adamStep, m: saved.adamM, v: saved.adamV }, network.variables.map((v) => v.shape));
+  const curriculum = new Curriculum(options.curriculum, saved?.curriculum);
+  const pool: (Float32Array | null)[] =
+    options.poolSize > 0 ? (saved?.pool.length === options.poolSize ? [...saved.pool] : new Array<Float32Array | null>(options.poolSize).fill(null)) : [];
+  const losses: number[] = [...(saved?.losses ?? [])];
+  const levels: number[] = [...(saved?.levels ?? [])];
+  let firstLoss = saved?.firstLoss ?? null;
+  let iteration = saved?.iteration ?? 0;
+  let seconds = saved?.seconds ?? 0;
+  const trivialLoss = setting.trivialLoss;
+  const { batch } = options;
+  const { width, height } = setting;
+  const channels = arch.channels;
+  const cellValues = setting.cellValues;
+  const memory =
+    options.memory === 'auto' ? chooseMemory(arch, batch * width * height, curriculum.hardest.maxSteps, backend.tfBackend) : options.memory;
+  const targetTensor = tf.tidy(() =>
+    tf.slice(tf.tensor4d(setting.image.data, [1, height, width, channels]), [0, 0, 0, 0], [-1, -1, -1, arch.alphaChannel + 1]),
+  );
+  emit({
+    type: 'start',
+    backend,
+    memory,
+    iteration,
+    iterations: options.iterations,
+    parameters: countParameters(arch.layers),
+    trivialLoss,
+    target: { width: target.width, height: target.height },
+    grid: { width, height },
+    ...(loaded ? { resumedFrom: loaded.path } : {}),
+  });
+
+  const snapshot = (): Checkpoint => {
+    const adamState = adam.state;
+    return {
+      identity,
+      options,
+      iteration,
+      rng: rng.state,
+      curriculum: curriculum.state,
+      losses,
+      levels,
+      firstLoss,
+      seconds,
+      adamStep: adamState.step,
+      weights: network.read(),
+      adamM: adamState.m,
+      adamV: adamState.v,
+      pool,
+      target: { width: target.width, height: target.height, rgba: target.rgba },
+    };
+  };
+  const checkpoint = async (): Promise<void> => {
+    const path = await saveCheckpoint(options.runDir, snapshot());
+    emit({ type: 'checkpoint', iteration, path });
+  };
+  const preview = async (): Promise<void> => {
+    const steps = curriculum.hardest.maxSteps;
+    const keep = Array.from({ length: 8 }, (_, i) => Math.round((i * steps) / 7));
+    // Healing's preview is bitten halfway, to show the repair.
+    const damage =
+      options.task === 'healing'
+        ? {
+            step: Math.round(steps / 2),
+            apply: (state: Parameters<typeof damageDisc>[0]) =>
+              damageDisc(state, (setting.box.x0 + setting.box.x1) / 2, (setting.box.y0 + setting.box.y1) / 2, 0.35 * setting.radius),
+          }
+        : undefined;
+    const frames = hashRollout(step, setting.modelStart, steps, 0, keep, damage);
+    const path = join(options.runDir, `preview-${String(iteration).padStart(6, '0')}.png`);
+    await writeFilmStrip(path, frames, arch);
+    const plot = join(options.runDir, 'loss.svg');
+    await writeFileAtomic(plot, new TextEncoder().encode(lossPlotSvg(losses, levels, options.curriculum.levels - 1)));
+    emit({ type: 'preview', iteration, path, plot });
+  };
+  const finish = (status: TrainStatus, extra: Partial<TrainResult> = {}): TrainResult => {
+    targetTensor.dispose();
+    step.dispose();
+    adam.dispose();
+    network.dispose();
+    const finalLoss = losses.length ? mean(losses.slice(-FINAL_LOSS_WINDOW)) : null;
+    emit({
+      type: 'summary',
+      status,
+      iterations: iteration,
+      finalLoss,
+      level: curriculum.level,
+      seconds,
+      runDir: options.runDir,
+      out: extra.export?.path ?? null,
+    });
+    return { status, iteration, losses, levels, finalLoss, backend, ...extra };
+  };
+
+  const fireDepth = arch.fireGranularity === 'cell' ? 1 : channels;
+  while (iteration < options.iterations) {
+    if (hooks.signal?.aborted) break;
+    const started = performance.now();
+    const difficulty = curriculum.difficulty();
+    const starts = new Float32Array(batch * cellValues);
+    const drawn = options.poolSize > 0 ? rng.sample(options.poolSize, batch) : [];
+    if (drawn.length > 0) {
+      const samples = drawn.map((slot) => pool[slot] ?? setting.start(difficulty, rng));
+      // Distill: the worst sample restarts, the best few are damaged (regeneration).
+      const order = samples.map((sample, b) => ({ b, loss: setting.loss(sample) })).sort((p, q) => q.loss - p.loss);
+      samples[order[0]!.b] = setting.start(difficulty, rng);
+      for (const { b } of options.poolDamage > 0 ? order.slice(-options.poolDamage) : []) {
+        const sample = samples[b]!.slice();
+        setting.bite(sample, difficulty.biteRadius > 0 ? difficulty.biteRadius : rng.range(0.1, 0.4), rng);
+        samples[b] = sample;
+      }
+      samples.forEach((sample, b) => starts.set(sample, b * cellValues));
+    } else {
+      for (let b = 0; b < batch; b++) starts.set(setting.start(difficulty, rng), b * cellValues);
+    }
+    const steps = rng.int(difficulty.minSteps, difficulty.maxSteps);
+    let keep: Float32Array | undefined;
+    if (difficulty.lateDamage > 0) {
+      for (let b = 0; b < batch; b++) {
+        if (rng.uniform() >= difficulty.lateDamage) continue;
+        keep ??= new Float32Array(batch * width * height).fill(1);
+        keep.set(setting.keepMask(difficulty.biteRadius, rng), b * width * height);
+      }
+    }
+    const damageStep = keep ? rng.int(1, Math.max(1, Math.floor(steps / 2))) : 0;
+    const start = tf.tensor4d(starts, [batch, height, width, channels]);
+    const keepTensor = keep ? tf.tensor4d(keep, [batch, height, width, 1]) : undefined;
+    const plan: RolloutPlan = {
+      start,
+      steps,
+      fireMask: () => tf.tensor4d(rng.bernoulli(new Float32Array(batch * width * height * fireDepth), arch.fireRate), [batch, height, width, fireDepth]),
+      ...(keepTensor ? { damage: { step: damageStep, keep: keepTensor } } : {}),
+    };
+    const result = rolloutGradients(step, plan, { target: targetTensor, lossSteps: options.lossSteps }, memory, hooks.poison?.(iteration) ?? false);
+    start.dispose();
+    keepTensor?.dispose();
+    const norms = Adam.norms(result.gradients);
+    const gradientNorm = Math.sqrt(norms.reduce((sum, n) => sum + n * n, 0));
+    const reference = Math.max(firstLoss ?? result.loss, trivialLoss);
+    const finite = Number.isFinite(result.loss) && Number.isFinite(gradientNorm);
+    if (!finite || result.loss > options.divergeFactor * reference) {
+      for (const g of result.gradients) g.dispose();
+      result.final.dispose();
+      const message = finite
+        ? `loss ${result.loss.toPrecision(4)} at iteration ${iteration + 1} exceeds ${options.divergeFactor} x ${reference.toPrecision(4)}: diverging`
+        : `loss ${result.loss} / gradient norm ${gradientNorm} at iteration ${iteration + 1} is not finite`;
+      emit({ type: 'stopped', reason: 'diverged', iteration, message: `${message}; stopped without writing a checkpoint or export (the last good ones are kept)` });
+      return finish('diverged');
+    }
+    adam.apply(network.variables, result.gradients, norms, iteration);
+    for (const g of result.gradients) g.dispose();
+    if (drawn.length > 0) {
+      const finals = result.final.dataSync() as Float32Array;
+      drawn.forEach((slot, b) => {
+        pool[slot] = finals.slice(b * cellValues, (b + 1) * cellValues);
+      });
+    }
+    result.final.dispose();
+    firstLoss ??= result.loss;
+    losses.push(result.loss);
+    levels.push(curriculum.level);
+    const raised = curriculum.record(result.loss, trivialLoss);
+    iteration += 1;
+    const elapsed = (performance.now() - started) / 1000;
+    seconds += elapsed;
+    emit({
+      type: 'iteration',
+      iteration,
+      iterations: options.iterations,
+      loss: result.loss,
+      smoothedLoss: curriculum.smoothed ?? result.loss,
+      level: levels[levels.length - 1]!,
+      levels: options.curriculum.levels,
+      steps,
+      learningRate: learningRateAt(adam.options, iteration - 1),
+      gradientNorm,
+      iterationsPerSecond: 1 / elapsed,
+      seconds,
+    });
+    if (raised) emit({ type: 'level', iteration, level: curriculum.level, difficulty: curriculum.difficulty() });
+    // NOTE: an iteration is one long synchronous computation; yield to the event loop so a
+    // SIGINT/SIGTERM handler (which aborts `signal`) can run between iterations.
+    await new Promise((resolve) => setImmediate(resolve));
+    if (hooks.signal?.aborted) break;
+    if (iteration % options.checkpointEvery === 0) await checkpoint();
+    if (options.previewEvery > 0 && iteration % options.previewEvery === 0) await preview();
+  }
+
+  if (iteration < options.iterations) {
+    await checkpoint();
+    emit({ type: 'stopped', reason: 'interrupted', iteration, message: `interrupted after iteration ${iteration}; resume with --resume` });
+    return finish('interrupted');
+  }
+  if (losses.length === 0 || iteration % options.checkpointEvery !== 0) await checkpoint();
+  if (options.previewEvery > 0 && iteration % options.previewEvery !== 0) await preview();
+  const finalLoss = losses.length ? mean(losses.slice(-FINAL_LOSS_WINDOW)) : 0;
+  const start: StartState = options.task === 'growth' ? { kind: 'seed' } : { kind: 'image', width: target.width, height: target.height, rgba: target.rgba };
+  const model = createModel(network.toArchitecture(arch), {
+    name: options.name,
+    task: options.task,
+    targetWidth: target.width,
+    targetHeight: target.height,
+    gridWidth: width,
+    gridHeight: height,
+    start,
+    training: { iterations: iteration, finalLoss },
+    attribution: options.attribution,
+  });
+  await mkdir(dirname(options.out) || '.', { recursive: true });
+  const { report } = await exportModel(model, options.out, options.precision, curriculum.hardest.maxSteps);
+  emit({ type: 'export', report });
+  await writeFile(join(options.runDir, 'summary.json'), `${JSON.stringify({ iterations: iteration, finalLoss, seconds, export: report }, null, 2)}\n`);
+  return finish('completed', { model, export: report });
+}
