@@ -58,8 +58,15 @@ function toNumber(raw: unknown): number | undefined {
   return Number.NaN;
 }
 
+/** Names a bad value in a warning; never throws, even for objects without a usable toString. */
 function show(raw: unknown): string {
-  return typeof raw === 'string' ? JSON.stringify(raw) : String(raw);
+  if (typeof raw === 'string') return JSON.stringify(raw);
+  if (raw === null || typeof raw !== 'object') return String(raw);
+  try {
+    return String(raw);
+  } catch {
+    return Object.prototype.toString.call(raw);
+  }
 }
 
 function warn(attribute: string, raw: unknown, problem: string, outcome: string): string {
