@@ -1,0 +1,146 @@
+/**
+ * `npm run train:gallery`: trains every gallery model with its recorded command and seed, scores
+ * it with `nca eval`, renders its no-JavaScript fallback with `nca render`, and publishes the
+ * model, the run's loss plot / previews / summary and demo/models/gallery.json.
+ *
+ *   --only NAME[,NAME]   just these entries
+ *   --no-train           re-score and re-publish from the existing runs/<name> outputs
+ *
+ * Training writes into runs/<name> (ignored by git); only the published files are committed.
+ */
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+interface GalleryEntry {
+  readonly name: string;
+  readonly title: string;
+  readonly sprite: string;
+  readonly task: 'growth' | 'persistence' | 'healing';
+  readonly rule: 'essay' | 'distill';
+  readonly seed: number;
+  readonly options: readonly string[];
+}
+
+const COMMON = ['--size', '24', '--grid', '36', '--batch', '4', '--preview-every', '100'];
+const ATTRIBUTION = 'Noto Emoji (Google), Apache-2.0';
+
+export const GALLERY: readonly GalleryEntry[] = [
+  { name: 'dragon-persist', title: 'Dragon (persistence)', sprite: 'dragon.png', task: 'persistence', rule: 'essay', seed: 1, options: ['--iterations', '1000'] },
+  { name: 'chick-grow', title: 'Chick (growth)', sprite: 'chick.png', task: 'growth', rule: 'essay', seed: 1, options: ['--iterations', '1000'] },
+  { name: 'lizard-heal', title: 'Lizard (healing)', sprite: 'lizard.png', task: 'healing', rule: 'essay', seed: 2, options: ['--iterations', '800', '--lr', '0.001'] },
+  { name: 'lizard-distill', title: 'Lizard (Distill rule, regenerating)', sprite: 'lizard.png', task: 'healing', rule: 'distill', seed: 3, options: ['--iterations', '800', '--pool', '--pool-size', '256'] },
+];
+
+function trainArgs(entry: GalleryEntry): string[] {
+  return [
+    'train', '--target', `demo/sprites/${entry.sprite}`, '--task', entry.task,
+    ...(entry.rule === 'distill' ? ['--rule', 'distill'] : []),
+    '--name', entry.title, '--attribution', ATTRIBUTION, ...COMMON, ...entry.options,
+    '--seed', String(entry.seed), '--out', `runs/${entry.name}.nca`, '--run-dir', `runs/${entry.name}`, '--json',
+  ];
+}
+
+function nca(args: readonly string[], capture: boolean): { status: number; stdout: string } {
+  const result = spawnSync(process.execPath, ['--import', 'tsx', 'trainer/cli/main.ts', ...args], {
+    encoding: 'utf8',
+    stdio: capture ? ['ignore', 'pipe', 'inherit'] : 'inherit',
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  return { status: result.status ?? 1, stdout: result.stdout ?? '' };
+}
+
+const shellQuote = (arg: string): string => (/^[\w./,=@-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, "'\\''")}'`);
+
+interface EvalReport {
+  readonly verdict: string;
+  readonly growth?: { verdict: string; psnr: number | null; step: number };
+  readonly healing?: { verdict: string; bites: ReadonlyArray<{ before: number | null; bitten: number | null; after: number | null }> };
+  readonly persistence?: { verdict: string; drift: number | null; checkpoints: ReadonlyArray<{ step: number; psnr: number | null }> };
+}
+
+function compactScores(report: EvalReport): Record<string, string | number | null> {
+  const scores: Record<string, string | number | null> = { verdict: report.verdict };
+  if (report.growth) {
+    scores[`PSNR after ${report.growth.step} steps (dB)`] = report.growth.psnr;
+    scores['growth'] = report.growth.verdict;
+  }
+  if (report.healing) {
+    const mean = (pick: (b: { before: number | null; bitten: number | null; after: number | null }) => number | null): number | null => {
+      const values = report.healing?.bites.map(pick).filter((v): v is number => v !== null) ?? [];
+      return values.length === 0 ? null : Math.round((values.reduce((a, b) => a + b, 0) / values.length) * 100) / 100;
+    };
+    scores['healing: PSNR before / bitten / healed (dB, mean of 3 bites)'] = `${mean((b) => b.before)} / ${mean((b) => b.bitten)} / ${mean((b) => b.after)}`;
+    scores['healing'] = report.healing.verdict;
+  }
+  if (report.persistence) {
+    const last = report.persistence.checkpoints[report.persistence.checkpoints.length - 1];
+    if (last) scores[`PSNR at step ${last.step} (dB)`] = last.psnr;
+    scores['drift from best (dB)'] = report.persistence.drift;
+    scores['long-run stability'] = report.persistence.verdict;
+  }
+  return scores;
+}
+
+function publishRun(entry: GalleryEntry): number | undefined {
+  const from = join('runs', entry.name);
+  const to = join('demo', 'runs', entry.name);
+  mkdirSync(to, { recursive: true });
+  for (const file of readdirSync(from)) {
+    if (file === 'loss.svg' || file === 'summary.json' || /^preview-\d+\.png$/.test(file)) copyFileSync(join(from, file), join(to, file));
+  }
+  const summary = JSON.parse(readFileSync(join(from, 'summary.json'), 'utf8')) as { seconds?: number };
+  return summary.seconds;
+}
+
+const argv = process.argv.slice(2);
+const onlyIndex = argv.indexOf('--only');
+const only = onlyIndex >= 0 ? new Set((argv[onlyIndex + 1] ?? '').split(',')) : undefined;
+const train = !argv.includes('--no-train');
+
+const galleryPath = join('demo', 'models', 'gallery.json');
+const previous = existsSync(galleryPath) ? (JSON.parse(readFileSync(galleryPath, 'utf8')) as Array<Record<string, unknown>>) : [];
+const published: Array<Record<string, unknown>> = [];
+
+for (const entry of GALLERY) {
+  if (only && !only.has(entry.name)) {
+    const kept = previous.find((item) => item['file'] === `${entry.name}.nca`);
+    if (kept) published.push(kept);
+    continue;
+  }
+  const args = trainArgs(entry);
+  if (train) {
+    console.error(`gallery: training ${entry.name}`);
+    if (nca(args, false).status !== 0) throw new Error(`training ${entry.name} failed`);
+  }
+  const model = join('demo', 'models', `${entry.name}.nca`);
+  copyFileSync(join('runs', `${entry.name}.nca`), model);
+  const trainingSeconds = publishRun(entry);
+
+  console.error(`gallery: scoring ${entry.name}`);
+  const evaluation = nca(['eval', model, '--target', `demo/sprites/${entry.sprite}`, '--json'], true);
+  if (evaluation.status > 1) throw new Error(`nca eval ${entry.name} could not run`);
+  const report = JSON.parse(evaluation.stdout) as EvalReport;
+
+  console.error(`gallery: rendering ${entry.name}`);
+  const bite = entry.task === 'growth' ? [] : ['--damage', '14,18,5@100'];
+  const render = nca(['render', model, '--out', join('demo', 'fallbacks', `${entry.name}.gif`), '--steps', '250', '--every', '5', '--scale', '6', ...bite], false);
+  if (render.status !== 0) throw new Error(`nca render ${entry.name} failed`);
+
+  published.push({
+    file: `${entry.name}.nca`,
+    name: entry.title,
+    task: entry.task,
+    rule: entry.rule,
+    sprite: entry.sprite,
+    command: `npm run nca -- ${args.map(shellQuote).join(' ')}`,
+    seed: entry.seed,
+    run: entry.name,
+    previewEvery: 100,
+    trainingMinutes: trainingSeconds === undefined ? null : Math.round(trainingSeconds / 6) / 10,
+    scores: compactScores(report),
+  });
+}
+
+writeFileSync(galleryPath, `${JSON.stringify(published, null, 2)}\n`);
+console.error(`gallery: wrote ${galleryPath}`);
