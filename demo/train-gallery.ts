@@ -26,10 +26,10 @@ const COMMON = ['--size', '24', '--grid', '36', '--batch', '4', '--preview-every
 const ATTRIBUTION = 'Noto Emoji (Google), Apache-2.0';
 
 export const GALLERY: readonly GalleryEntry[] = [
-  { name: 'dragon-persist', title: 'Dragon (persistence)', sprite: 'dragon.png', task: 'persistence', rule: 'essay', seed: 1, options: ['--iterations', '1000'] },
-  { name: 'chick-grow', title: 'Chick (growth)', sprite: 'chick.png', task: 'growth', rule: 'essay', seed: 1, options: ['--iterations', '1000'] },
-  { name: 'lizard-heal', title: 'Lizard (healing)', sprite: 'lizard.png', task: 'healing', rule: 'essay', seed: 2, options: ['--iterations', '800', '--lr', '0.001'] },
-  { name: 'lizard-distill', title: 'Lizard (Distill rule, regenerating)', sprite: 'lizard.png', task: 'healing', rule: 'distill', seed: 3, options: ['--iterations', '800', '--pool', '--pool-size', '256'] },
+  { name: 'dragon-persist', title: 'dragon (persistence)', sprite: 'dragon.png', task: 'persistence', rule: 'essay', seed: 1, options: ['--iterations', '1000'] },
+  { name: 'chick-grow', title: 'chick (growth, Distill rule)', sprite: 'chick.png', task: 'growth', rule: 'distill', seed: 4, options: ['--iterations', '600', '--pool', '--pool-size', '256'] },
+  { name: 'lizard-heal', title: 'lizard (Distill rule)', sprite: 'lizard.png', task: 'healing', rule: 'distill', seed: 3, options: ['--iterations', '800', '--pool', '--pool-size', '256'] },
+  { name: 'mushroom-distill', title: 'mushroom (healing, Distill rule)', sprite: 'mushroom.png', task: 'healing', rule: 'distill', seed: 5, options: ['--iterations', '600', '--pool', '--pool-size', '256'] },
 ];
 
 function trainArgs(entry: GalleryEntry): string[] {
@@ -144,3 +144,28 @@ for (const entry of GALLERY) {
 
 writeFileSync(galleryPath, `${JSON.stringify(published, null, 2)}\n`);
 console.error(`gallery: wrote ${galleryPath}`);
+
+/** docs/gallery.md: the same facts as gallery.json, for readers of the repository. */
+function galleryMarkdown(items: ReadonlyArray<Record<string, unknown>>): string {
+  const lines = [
+    '# Gallery',
+    '',
+    'The pretrained models in `demo/models/`, written by `npm run train:gallery` (which also wrote',
+    'this page). Scores come from `nca eval <model> --target demo/sprites/<sprite>` (thresholds in',
+    '[cli.md](cli.md)); training ran on 2 shared CPU cores (WebAssembly backend).',
+    '',
+  ];
+  for (const item of items) {
+    const scores = (item['scores'] ?? {}) as Record<string, unknown>;
+    lines.push(`## ${String(item['name'])}`, '');
+    lines.push(`- file: \`demo/models/${String(item['file'])}\`, task **${String(item['task'])}**, rule **${String(item['rule'])}**, sprite \`${String(item['sprite'])}\``);
+    lines.push(`- training time: ${String(item['trainingMinutes'])} min`, '');
+    lines.push('| score | value |', '|---|---|');
+    for (const [key, value] of Object.entries(scores)) lines.push(`| ${key} | ${String(value)} |`);
+    lines.push('', '```sh', String(item['command']), '```', '');
+  }
+  return lines.join('\n');
+}
+
+writeFileSync(join('docs', 'gallery.md'), galleryMarkdown(published));
+console.error('gallery: wrote docs/gallery.md');
