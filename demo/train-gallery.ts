@@ -9,7 +9,7 @@
  * Training writes into runs/<name> (ignored by git); only the published files are committed.
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 interface GalleryEntry {
@@ -20,15 +20,17 @@ interface GalleryEntry {
   readonly rule: 'essay' | 'distill';
   readonly seed: number;
   readonly options: readonly string[];
+  /** Train to `--iterations` first, then `--resume` up to this many (the learning-rate decay point moves with it). */
+  readonly continueTo?: number;
 }
 
 const COMMON = ['--size', '24', '--grid', '36', '--batch', '4', '--preview-every', '100'];
 const ATTRIBUTION = 'Noto Emoji (Google), Apache-2.0';
 
 export const GALLERY: readonly GalleryEntry[] = [
-  { name: 'dragon-persist', title: 'dragon (persistence)', sprite: 'dragon.png', task: 'persistence', rule: 'essay', seed: 1, options: ['--iterations', '1000'] },
+  { name: 'dragon-persist', title: 'dragon (persistence, Distill rule)', sprite: 'dragon.png', task: 'persistence', rule: 'distill', seed: 6, options: ['--iterations', '500', '--pool', '--pool-size', '256'] },
   { name: 'chick-grow', title: 'chick (growth, Distill rule)', sprite: 'chick.png', task: 'growth', rule: 'distill', seed: 4, options: ['--iterations', '600', '--pool', '--pool-size', '256'] },
-  { name: 'lizard-heal', title: 'lizard (Distill rule)', sprite: 'lizard.png', task: 'healing', rule: 'distill', seed: 3, options: ['--iterations', '800', '--pool', '--pool-size', '256'] },
+  { name: 'lizard-heal', title: 'lizard (Distill rule)', sprite: 'lizard.png', task: 'healing', rule: 'distill', seed: 3, options: ['--iterations', '800', '--pool', '--pool-size', '256'], continueTo: 1500 },
   { name: 'mushroom-distill', title: 'mushroom (healing, Distill rule)', sprite: 'mushroom.png', task: 'healing', rule: 'distill', seed: 5, options: ['--iterations', '600', '--pool', '--pool-size', '256'] },
 ];
 
@@ -39,6 +41,13 @@ function trainArgs(entry: GalleryEntry): string[] {
     '--name', entry.title, '--attribution', ATTRIBUTION, ...COMMON, ...entry.options,
     '--seed', String(entry.seed), '--out', `runs/${entry.name}.nca`, '--run-dir', `runs/${entry.name}`, '--json',
   ];
+}
+
+/** The follow-up `--resume` command of an entry with `continueTo`, or undefined. */
+function continueArgs(entry: GalleryEntry, args: readonly string[]): string[] | undefined {
+  if (entry.continueTo === undefined) return undefined;
+  const at = args.indexOf('--iterations');
+  return [...args.slice(0, at + 1), String(entry.continueTo), ...args.slice(at + 2), '--resume'];
 }
 
 function nca(args: readonly string[], capture: boolean): { status: number; stdout: string } {
@@ -86,6 +95,8 @@ function publishRun(entry: GalleryEntry): number | undefined {
   const from = join('runs', entry.name);
   const to = join('demo', 'runs', entry.name);
   mkdirSync(to, { recursive: true });
+  // Previews of an earlier run of the same name must not survive into this one's report.
+  for (const file of readdirSync(to)) if (/^preview-\d+\.png$/.test(file)) rmSync(join(to, file));
   for (const file of readdirSync(from)) {
     if (file === 'loss.svg' || file === 'summary.json' || /^preview-\d+\.png$/.test(file)) copyFileSync(join(from, file), join(to, file));
   }
@@ -112,6 +123,8 @@ for (const entry of GALLERY) {
   if (train) {
     console.error(`gallery: training ${entry.name}`);
     if (nca(args, false).status !== 0) throw new Error(`training ${entry.name} failed`);
+    const more = continueArgs(entry, args);
+    if (more && nca(more, false).status !== 0) throw new Error(`continuing ${entry.name} failed`);
   }
   const model = join('demo', 'models', `${entry.name}.nca`);
   copyFileSync(join('runs', `${entry.name}.nca`), model);
@@ -133,7 +146,10 @@ for (const entry of GALLERY) {
     task: entry.task,
     rule: entry.rule,
     sprite: entry.sprite,
-    command: `npm run nca -- ${args.map(shellQuote).join(' ')}`,
+    command: [args, continueArgs(entry, args)]
+      .filter((list): list is string[] => list !== undefined)
+      .map((list) => `npm run nca -- ${list.map(shellQuote).join(' ')}`)
+      .join(' && '),
     seed: entry.seed,
     run: entry.name,
     previewEvery: 100,
