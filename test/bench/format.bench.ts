@@ -7,17 +7,7 @@
  */
 import { createArchitecture, createModel, decodeModel, encodeModel } from '../../runtime/format/index.js';
 import { crc32 } from '../../runtime/format/crc32.js';
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../fixtures/reference-architectures.js';
 
 /** Runs `fn` repeatedly for about `ms` milliseconds (after a short warm-up); returns calls per second. */
 function rate(fn: () => void, ms = 1000): { perSecond: number; calls: number } {

@@ -13,18 +13,9 @@ import {
   type NcaFormatErrorCode,
   type NcaModel,
 } from '../../runtime/format/index.js';
+import { mulberry32 } from '../fixtures/reference-architectures.js';
 
-/** Mulberry32: a small seeded uniform [0, 1) generator. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 };
 
 /** A model with seeded random weights in every layer and non-zero biases. */
 export function sampleModel(
