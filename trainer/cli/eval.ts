@@ -3,7 +3,6 @@
  * the reference step. Exit code 0 when the model passes what its task requires, 1 when it fails,
  * 2 for a usage or input error (bad flag, unreadable or corrupt model, bad target image).
  */
-import { parseArgs } from 'node:util';
 import {
   DEFAULT_HEAL_STEPS,
   DEFAULT_LONG_STEPS,
@@ -20,7 +19,7 @@ import {
   type EvalReport,
   type EvalTarget,
 } from '../eval/index.js';
-import { MAX_SEED, ProgressLine, UsageError, parseInteger, printInputError } from '../eval/command-line.js';
+import { MAX_SEED, ProgressLine, UsageError, parseInteger, parseModelCommand, printInputError } from '../eval/command-line.js';
 
 const USAGE = `usage: nca eval <model.nca> [--target sprite.png] [--steps N] [--seed S]
                 [--heal-steps K] [--long L] [--json] [--quiet]
@@ -48,37 +47,18 @@ options:
 exit code: 0 pass, 1 fail, 2 usage or input error`;
 
 export async function run(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      options: {
-        target: { type: 'string' },
-        steps: { type: 'string' },
-        seed: { type: 'string' },
-        'heal-steps': { type: 'string' },
-        long: { type: 'string' },
-        json: { type: 'boolean' },
-        quiet: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      allowPositionals: true,
-      strict: true,
-    });
-  } catch (error) {
-    console.error(`nca eval: ${(error as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
-  const { values, positionals } = parsed;
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
-  if (positionals.length !== 1) {
-    console.error(`nca eval: expected one model file, got ${positionals.length}\n\n${USAGE}`);
-    return 2;
-  }
-  const path = positionals[0] as string;
+  const parsed = parseModelCommand('eval', USAGE, argv, {
+    target: { type: 'string' },
+    steps: { type: 'string' },
+    seed: { type: 'string' },
+    'heal-steps': { type: 'string' },
+    long: { type: 'string' },
+    json: { type: 'boolean' },
+    quiet: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (typeof parsed === 'number') return parsed;
+  const { values, path } = parsed;
 
   let report: EvalReport;
   const progress = new ProgressLine('eval', !values.quiet);

@@ -5,9 +5,8 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { extname } from 'node:path';
-import { parseArgs } from 'node:util';
 import { startState } from '../../runtime/reference/index.js';
-import { MAX_SEED, ProgressLine, UsageError, parseInteger, printInputError } from '../eval/command-line.js';
+import { MAX_SEED, ProgressLine, UsageError, parseInteger, parseModelCommand, printInputError } from '../eval/command-line.js';
 import { defaultSteps, loadGridImage, readModel, referenceStepper } from '../eval/index.js';
 import { encodeGif, encodePngStrip, parseBackground, renderFrames, WHITE, type Background, type Damage } from '../render/index.js';
 
@@ -55,44 +54,25 @@ export function parseDamage(text: string): Damage {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      options: {
-        out: { type: 'string', short: 'o' },
-        steps: { type: 'string' },
-        every: { type: 'string' },
-        scale: { type: 'string' },
-        seed: { type: 'string' },
-        damage: { type: 'string', multiple: true },
-        'start-image': { type: 'string' },
-        background: { type: 'string' },
-        delay: { type: 'string' },
-        quiet: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      allowPositionals: true,
-      strict: true,
-    });
-  } catch (error) {
-    console.error(`nca render: ${(error as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
-  const { values, positionals } = parsed;
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
-  if (positionals.length !== 1) {
-    console.error(`nca render: expected one model file, got ${positionals.length}\n\n${USAGE}`);
-    return 2;
-  }
+  const parsed = parseModelCommand('render', USAGE, argv, {
+    out: { type: 'string', short: 'o' },
+    steps: { type: 'string' },
+    every: { type: 'string' },
+    scale: { type: 'string' },
+    seed: { type: 'string' },
+    damage: { type: 'string', multiple: true },
+    'start-image': { type: 'string' },
+    background: { type: 'string' },
+    delay: { type: 'string' },
+    quiet: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (typeof parsed === 'number') return parsed;
+  const { values, path } = parsed;
   if (values.out === undefined) {
     console.error(`nca render: --out is required (anim.gif or strip.png)\n\n${USAGE}`);
     return 2;
   }
-  const path = positionals[0] as string;
   const out = values.out;
   const progress = new ProgressLine('render', !values.quiet);
   try {

@@ -2,6 +2,7 @@
  * What `nca eval` and `nca render` share on the command line: strict number parsing, one line per
  * input error, and a progress line on stderr (the reference step is slow enough to need one).
  */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { isNcaFormatError } from '../../runtime/format/index.js';
 import { InputError } from './inputs.js';
 
@@ -23,6 +24,39 @@ export function parseInteger(flag: string, text: string, min: number, max = Numb
 }
 
 export const MAX_SEED = 0xffff_ffff;
+
+type Flags = NonNullable<ParseArgsConfig['options']>;
+type ParsedFlags<O extends Flags> = ReturnType<typeof parseArgs<{ args: string[]; options: O; allowPositionals: true; strict: true }>>['values'];
+
+/**
+ * Parses `nca <command> <model.nca> [flags]` strictly. Returns the flags and the one model path,
+ * or the exit code to return at once: 0 after printing the usage for --help, 2 after printing
+ * what is wrong with the command line.
+ */
+export function parseModelCommand<O extends Flags>(
+  command: string,
+  usage: string,
+  argv: string[],
+  options: O,
+): { values: ParsedFlags<O>; path: string } | number {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+  } catch (error) {
+    console.error(`nca ${command}: ${(error as Error).message}\n\n${usage}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if ((values as Readonly<Record<string, unknown>>)['help'] === true) {
+    console.log(usage);
+    return 0;
+  }
+  if (positionals.length !== 1) {
+    console.error(`nca ${command}: expected one model file, got ${positionals.length}\n\n${usage}`);
+    return 2;
+  }
+  return { values, path: positionals[0] as string };
+}
 
 /**
  * Prints an input failure as one line (`error [code]: message` for a model the decoder rejects)
