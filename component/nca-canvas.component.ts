@@ -335,7 +335,7 @@ export class NcaCanvas extends LitElement {
     const player = this._player;
     if (player === undefined || !(n > 0)) return;
     const report = await this._settle(player, player.stepBy(Math.min(n, 10_000)));
-    if (report !== undefined) this._afterSteps(player, report, performance.now());
+    if (report !== undefined) this._afterSteps(player, report);
   }
 
   /** Erases every cell whose centre is within `radius` cells (default: `brush`) of the cell point (x, y). */
@@ -613,12 +613,12 @@ export class NcaCanvas extends LitElement {
     const player = this._player;
     if (player === undefined) return;
     void this._settle(player, player.frame(now)).then((report) => {
-      if (report !== undefined) this._afterSteps(player, report, now);
+      if (report !== undefined) this._afterSteps(player, report);
     });
   };
 
   /** Reports what a batch of steps found and throttles `nca-step`. */
-  private _afterSteps(player: EnginePlayer, report: FrameReport, now: number): void {
+  private _afterSteps(player: EnginePlayer, report: FrameReport): void {
     if (this._player !== player) return;
     if (report.problem !== undefined) {
       const key = `state-${report.problem}`;
@@ -627,8 +627,11 @@ export class NcaCanvas extends LitElement {
       this._warnedState.add(key);
       this._syncAnimation();
     }
-    if (report.steps > 0 && now - this._lastStepEvent >= NcaStepEvent.interval) {
-      this._lastStepEvent = now;
+    // Throttle on the dispatch clock, not the frame timestamp: steps settle asynchronously, so
+    // frame times and the moments listeners see can drift apart by tens of ms under load.
+    const dispatchAt = performance.now();
+    if (report.steps > 0 && dispatchAt - this._lastStepEvent >= NcaStepEvent.interval) {
+      this._lastStepEvent = dispatchAt;
       this._emit(new NcaStepEvent({ stepCount: player.stepCount, stepsPerSecond: player.stepsPerSecond }));
     }
   }

@@ -56,11 +56,15 @@ test('paused stops and resumes stepping live', async ({ page }) => {
 test('speed changes the rate live; a fraction is slow motion, 0 holds still', async ({ page }) => {
   const id = await mountLoaded(page, { src: FLOOD, speed: '0.25', loop: '100000' });
   const slow = await measureRate(page, id);
-  expect(slow).toBeGreaterThan(5); // 15 steps/s expected
+  // 15 steps/s at 60 Hz; a busy machine drops frames (gaps up to 100 ms still count in full,
+  // longer ones are not caught up), so the absolute rate only has an upper bound and the figure
+  // checked is the ratio to speed 2 (8x), which frame drops scale alike.
+  expect(slow).toBeGreaterThan(0);
   expect(slow).toBeLessThan(25);
   await setAttr(page, id, 'speed', '2');
   const fast = await measureRate(page, id);
-  expect(fast).toBeGreaterThan(60); // 120 steps/s expected, minus dropped frames on a busy machine
+  expect(fast / slow).toBeGreaterThan(3);
+  expect(fast / slow).toBeLessThan(16);
   await setAttr(page, id, 'speed', '0');
   expect(await measureRate(page, id, 20)).toBe(0);
 });
