@@ -8,7 +8,7 @@ import type { TrainBackendRequest } from './backend.js';
 import { defaultDifficulty, type CurriculumOptions } from './curriculum.js';
 import { TrainerError } from './errors.js';
 import type { GradientTreatment } from './optimizer.js';
-import type { ActivationMemory } from './step.js';
+import type { ActivationMemory, AliveGradient } from './step.js';
 
 export const TASKS: readonly Task[] = ['growth', 'persistence', 'healing'];
 export const RULES: readonly NcaRule[] = ['essay', 'distill'];
@@ -48,6 +48,14 @@ export interface TrainOptions {
   readonly gradients: GradientTreatment;
   /** The loss averages the last this-many states of each rollout. */
   readonly lossSteps: number;
+  /**
+   * Fresh weights: `keep` (essay rule: start by keeping living cells alive and empty ones dead,
+   * trainer/init.ts) or `random` (Glorot, zero biases; the only choice for Distill's rule, whose
+   * zero last layer already starts by doing nothing).
+   */
+  readonly init: 'keep' | 'random';
+  /** Own-alpha models: the alive mask's gradient (`ramp`: a surrogate that lets dead cells learn to live). */
+  readonly aliveGradient: AliveGradient;
   readonly curriculum: CurriculumOptions;
   /** Stop when the loss exceeds this multiple of the first iteration's loss. */
   readonly divergeFactor: number;
@@ -126,6 +134,8 @@ export function resolveOptions(input: TrainOptionsInput): TrainOptions {
     decayFactor: input.decayFactor ?? 0.1,
     gradients: input.gradients ?? { kind: 'normalize' },
     lossSteps: input.lossSteps ?? (input.task === 'persistence' ? 8 : 1),
+    aliveGradient: input.aliveGradient ?? 'ramp',
+    init: input.init ?? 'keep',
     curriculum,
     divergeFactor: input.divergeFactor ?? 10,
     seed: input.seed ?? 1,
@@ -169,6 +179,8 @@ export function resolveOptions(input: TrainOptionsInput): TrainOptions {
     fail(`unknown backend ${JSON.stringify(options.backend)}: use auto, cuda, native, wasm or cpu`);
   }
   if (!['auto', 'save', 'recompute'].includes(options.memory)) fail(`unknown memory mode ${JSON.stringify(options.memory)}`);
+  if (!['keep', 'random'].includes(options.init)) fail(`unknown init ${JSON.stringify(options.init)}: use keep or random`);
+  if (!['constant', 'ramp'].includes(options.aliveGradient)) fail(`unknown alive gradient ${JSON.stringify(options.aliveGradient)}: use constant or ramp`);
   if (!['f32', 'f16', 'int8'].includes(options.precision)) fail(`unknown precision ${JSON.stringify(options.precision)}: use f32, f16 or int8`);
   checkInteger('checkpoint interval', options.checkpointEvery, 1);
   checkInteger('preview interval', options.previewEvery, 0);

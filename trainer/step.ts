@@ -6,8 +6,8 @@
  * free each step's tensors as soon as they are used.
  *
  * Semantics are those of docs/format.md ("Running a model: the step"); the fire mask is an input
- * (the trainer's own RNG), and the alive masks are constants for the gradient, as in the essay
- * and Distill.
+ * (the trainer's own RNG). The alive masks are constants for the gradient, as in the essay and
+ * Distill, except for own-alpha masking with `aliveGradient: 'ramp'` (see `AliveGradient`).
  *
  * The dense layers, the costly part, run only on the rows (cells) that matter: forward on cells
  * whose output can be used (per-cell masks: fired; max-pool: alive before), backward on cells
@@ -28,6 +28,20 @@ import { gatherRows, rowsWhere, scatterRows } from './rows.js';
  */
 export type ActivationMemory = 'save' | 'recompute';
 
+/**
+ * How the alive mask of own-alpha models (the essay's rule) passes gradients.
+ * - `constant`: not at all (the essay's and Distill's treatment). A cell that died passes no
+ *   gradient, so a replace-update model whose alpha outputs all drop below the threshold (the
+ *   usual first move: fresh essay weights fill the grid, and the loss pushes alpha down) can
+ *   never learn to live again: its gradient is exactly 0 from then on.
+ * - `ramp`: a surrogate gradient. The forward pass is unchanged (the hard threshold), but the
+ *   backward pass treats the mask of a dead cell as the ramp clamp(alpha / threshold, 0, 1),
+ *   so dL/d alpha gains sum_c dL/dnext_c x updated_c / threshold: a dead cell whose values
+ *   would lower the loss is pushed to live. Living cells (ramp at 1) are unaffected.
+ * Max-pool models (Distill's rule) always use `constant`.
+ */
+export type AliveGradient = 'constant' | 'ramp';
+
 /** What one step's backward pass needs. Owned by the rollout, disposed with `disposeRecord`. */
 export interface StepRecord {
   /** The step's input state s_t, [B,H,W,C]. */
@@ -38,6 +52,8 @@ export interface StepRecord {
   readonly alive: tf.Tensor4D;
   /** The cells the network ran on (ascending indices into B*H*W); undefined: all of them. */
   readonly rows?: Int32Array;
+  /** The state after the update, before the alive mask (only with the `ramp` alive gradient). */
+  readonly updated?: tf.Tensor4D;
   /** Saved activations (memory 'save'), one row per entry of `rows`: the perception... */
   readonly perception?: tf.Tensor2D;
   /** ...each layer's output (kept when the next layer or its own slope needs it)... */
@@ -138,10 +154,13 @@ export class TfStep {
   private readonly adjointFilter: tf.Tensor4D;
   private readonly alphaPicker: tf.Tensor2D;
   private ones: tf.Tensor2D | undefined;
+  /** Whether backward applies the `ramp` surrogate (own-alpha models that asked for it). */
+  readonly rampAliveGradient: boolean;
 
-  constructor(arch: Architecture, network: TrainableNetwork) {
+  constructor(arch: Architecture, network: TrainableNetwork, options: { readonly aliveGradient?: AliveGradient } = {}) {
     this.arch = arch;
     this.network = network;
+    this.rampAliveGradient = options.aliveGradient === 'ramp' && arch.aliveMode === 'own-alpha' && arch.aliveThreshold > 0;
     this.filter = perceptionFilter(arch.kernels, arch.channels);
     this.adjointFilter = transposedPerceptionFilter(arch.kernels, arch.channels);
     this.alphaPicker = tf.tensor2d(Array.from({ length: arch.channels }, (_, c) => (c === arch.alphaChannel ? 1 : 0)), [arch.channels, 1]);
@@ -250,6 +269,7 @@ export class TfStep {
           fire,
           alive: tf.keep(alive) as tf.Tensor4D,
           rows,
+          ...(this.rampAliveGradient ? { updated: tf.keep(updated) as tf.Tensor4D } : {}),
           ...(keepActivations && pass
             ? { perception: tf.keep(perceived), outputs: pass.outputs.map(keep), slopes: pass.slopes.map(keep) }
             : {}),
@@ -278,13 +298,26 @@ export class TfStep {
   backward(record: StepRecord, grad: tf.Tensor4D, accumulated: tf.Tensor[], needInput: boolean): tf.Tensor4D | undefined {
     const layers = this.network.layers;
     const result = tf.tidy(() => {
-      const { input, fire, alive } = record;
+      const { input, fire, alive, updated } = record;
       const [b, h, w, c] = input.shape;
       const cells = b * h * w;
-      const g = tf.mul(grad, alive);
+      let g = tf.mul(grad, alive);
+      let passing = alive;
+      if (updated) {
+        // The ramp surrogate (see AliveGradient): on dead cells with alpha >= 0 (where the
+        // ramp's clamp passes a gradient), dL/d alpha = sum_c grad_c x updated_c / threshold.
+        const flat = tf.reshape(updated, [cells, c]);
+        const alpha = tf.reshape(tf.matMul(flat, this.alphaPicker), [b, h, w, 1]);
+        const window = tf.mul(tf.sub(1, alive), tf.cast(tf.greaterEqual(alpha, 0), 'float32'));
+        const reach = tf.reshape(tf.matMul(tf.reshape(tf.mul(grad, updated), [cells, c]), tf.ones([c, 1])), [b, h, w, 1]);
+        const push = tf.div(tf.mul(reach, window), this.arch.aliveThreshold);
+        g = tf.add(g, tf.mul(push, tf.reshape(this.alphaPicker, [c]))) as tf.Tensor4D;
+        passing = tf.cast(tf.logicalOr(tf.greater(alive, 0), tf.notEqual(push, 0)), 'float32') as tf.Tensor4D;
+      }
       const gDirect = this.arch.update === 'replace' ? tf.mul(g, tf.sub(1, fire)) : g;
-      // Only cells alive after the step (and, per-cell, fired) pass a gradient to the network.
-      const rows = rowsWhere(alive.dataSync(), this.arch.fireGranularity === 'cell' ? fire.dataSync() : undefined);
+      // Only cells alive after the step (or pushed by the surrogate; per-cell masks: and fired)
+      // pass a gradient to the network.
+      const rows = rowsWhere(passing.dataSync(), this.arch.fireGranularity === 'cell' ? fire.dataSync() : undefined);
       if (rows.length === 0) return [...accumulated.map((t) => tf.clone(t)), ...(needInput ? [gDirect] : [])];
       const all = rows.length === cells;
       const pick = (t: tf.Tensor2D): tf.Tensor2D => (all ? t : gatherRows(t, rows));
@@ -345,6 +378,7 @@ export class TfStep {
 export function disposeRecord(record: StepRecord): void {
   record.fire.dispose();
   record.alive.dispose();
+  record.updated?.dispose();
   for (const t of record.outputs ?? []) t?.dispose();
   for (const t of record.slopes ?? []) t?.dispose();
   record.perception?.dispose();

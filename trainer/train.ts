@@ -24,7 +24,8 @@ import { hashRollout, lossPlotSvg, writeFilmStrip } from './preview.js';
 import { Rng } from './rng.js';
 import { rolloutGradients, type RolloutPlan } from './rollout.js';
 import { TaskSetting } from './samples.js';
-import { TfStep, type ActivationMemory } from './step.js';
+import { keepInit } from './init.js';
+import { TfStep, type ActivationMemory, type AliveGradient } from './step.js';
 import { loadTarget, type TargetImage } from './target.js';
 
 export type TrainStatus = 'completed' | 'interrupted' | 'diverged';
@@ -103,10 +104,11 @@ const FINAL_LOSS_WINDOW = 20;
 const MEMORY_BUDGET: Readonly<Record<string, number>> = { tensorflow: 8e9, wasm: 2.5e9, cpu: 2e9 };
 
 /** 'save' when the hardest rollout's records fit the backend's budget, else 'recompute'. */
-export function chooseMemory(arch: Architecture, cells: number, steps: number, tfBackend: string): ActivationMemory {
+export function chooseMemory(arch: Architecture, cells: number, steps: number, tfBackend: string, aliveGradient: AliveGradient = 'constant'): ActivationMemory {
   const fireDepth = arch.fireGranularity === 'cell' ? 1 : arch.channels;
-  // The input, fire mask, alive mask and (saved) the perception, transposed.
-  let perCell = arch.channels + fireDepth + 1 + arch.kernels.length * arch.channels;
+  // The input, fire mask, alive mask, the updated state for the ramp surrogate and (saved) the perception.
+  const updated = aliveGradient === 'ramp' && arch.aliveMode === 'own-alpha' ? arch.channels : 0;
+  let perCell = arch.channels + fireDepth + 1 + updated + arch.kernels.length * arch.channels;
   arch.layers.forEach((layer, l) => {
     const last = l === arch.layers.length - 1;
     if (!last || layer.activation === 'relu' || layer.activation === 'sigmoid' || layer.activation === 'tanh') perCell += layer.outputs;
@@ -167,6 +169,8 @@ export async function train(options: TrainOptions, hooks: TrainHooks = {}): Prom
   } catch (error) {
     throw new TrainerError('bad-option', `cannot build the ${options.rule} architecture: ${(error as Error).message}`, { cause: error });
   }
+  // Fresh essay-rule weights start by keeping what is there (see trainer/init.ts).
+  if (!saved && options.init === 'keep') arch = keepInit(arch);
   let target: TargetImage | Checkpoint['target'];
   if (options.target !== '') target = await loadTarget(options.target, options.size, arch);
   else if (saved) target = saved.target;
@@ -186,7 +190,7 @@ export async function train(options: TrainOptions, hooks: TrainHooks = {}): Prom
 
   const network = TrainableNetwork.fromArchitecture(arch);
   if (saved) network.assign(saved.weights);
-  const step = new TfStep(arch, network);
+  const step = new TfStep(arch, network, { aliveGradient: options.aliveGradient });
   const adam = new Adam({
     learningRate: options.learningRate,
     decayAt: options.decayAt,
@@ -211,7 +215,7 @@ export async function train(options: TrainOptions, hooks: TrainHooks = {}): Prom
   const channels = arch.channels;
   const cellValues = setting.cellValues;
   const memory =
-    options.memory === 'auto' ? chooseMemory(arch, batch * width * height, curriculum.hardest.maxSteps, backend.tfBackend) : options.memory;
+    options.memory === 'auto' ? chooseMemory(arch, batch * width * height, curriculum.hardest.maxSteps, backend.tfBackend, options.aliveGradient) : options.memory;
   const targetTensor = tf.tidy(() =>
     tf.slice(tf.tensor4d(setting.image.data, [1, height, width, channels]), [0, 0, 0, 0], [-1, -1, -1, arch.alphaChannel + 1]),
   );

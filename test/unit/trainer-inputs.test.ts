@@ -80,7 +80,7 @@ describe('bad inputs fail before training starts', () => {
     await assert.rejects(start({ target: path }), isTrainerError('target-transparent', /near-white/));
   });
 
-  it('unknown task, rule, backend, precision; grid smaller than the target', () => {
+  it('unknown task, rule, backend, precision, init, alive gradient; grid smaller than the target', () => {
     const bad: [Partial<TrainOptionsInput>, RegExp][] = [
       [{ task: 'grow' as 'growth' }, /unknown task "grow": use one of growth, persistence, healing/],
       [{ rule: 'game-of-life' as 'essay' }, /unknown rule/],
@@ -89,6 +89,8 @@ describe('bad inputs fail before training starts', () => {
       [{ size: 40, gridWidth: 30 }, /grid 30x72 is smaller than the target size 40/],
       [{ hidden: 0 }, /hidden must be an integer/],
       [{ size: 0 }, /size must be an integer in 1\.\.1024/],
+      [{ init: 'zeros' as 'keep' }, /unknown init "zeros": use keep or random/],
+      [{ aliveGradient: 'soft' as 'ramp' }, /unknown alive gradient "soft": use constant or ramp/],
     ];
     for (const [overrides, pattern] of bad) {
       assert.throws(() => resolveOptions({ target: FIXTURE, task: 'growth', ...overrides }), isTrainerError('bad-option', pattern));

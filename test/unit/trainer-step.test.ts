@@ -115,7 +115,9 @@ for (const backend of ['cpu', 'wasm']) {
 /**
  * The plain formulation: the same rollout written with differentiable tfjs ops only (built-in
  * gradients; runs on cpu, where every gradient kernel exists), weights in the file's [out, in]
- * layout, alive masks as constants (they have no gradient in either formulation).
+ * layout, alive masks as constants (they have no gradient in either formulation), or with `ramp`
+ * the own-alpha mask as a custom gradient: forward the hard threshold, backward the derivative
+ * of clamp(alpha / threshold, 0, 1) (what `AliveGradient` 'ramp' promises).
  */
 function plainLoss(
   arch: Architecture,
@@ -125,6 +127,7 @@ function plainLoss(
   damage: { step: number; keep: tf.Tensor4D },
   target: tf.Tensor4D,
   lossSteps: number,
+  ramp = false,
 ): tf.Scalar {
   const channels = arch.channels;
   const k = arch.kernels.length;
@@ -138,6 +141,19 @@ function plainLoss(
     const values = tf.cast(tf.greater(alpha, arch.aliveThreshold), 'float32').dataSync();
     return tf.tensor4d(values, alpha.shape as [number, number, number, number]);
   };
+  const threshold = arch.aliveThreshold;
+  const rampMask = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const alpha = args[0] as tf.Tensor;
+    (args[1] as tf.GradSaveFunc)([alpha]);
+    return {
+      value: tf.cast(tf.greater(alpha, threshold), 'float32'),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const a = saved[0]!;
+        const inRamp = tf.cast(tf.logicalAnd(tf.greaterEqual(a, 0), tf.lessEqual(a, threshold)), 'float32');
+        return tf.div(tf.mul(dy, inRamp), threshold);
+      },
+    };
+  });
   const acts: Record<string, (z: tf.Tensor) => tf.Tensor> = { atan: tf.atan, sigmoid: tf.sigmoid, relu: tf.relu, identity: (z) => z, tanh: tf.tanh };
   let state = start;
   const losses: tf.Scalar[] = [];
@@ -153,7 +169,7 @@ function plainLoss(
     const updated = (arch.update === 'replace'
       ? tf.add(tf.mul(output, fire), tf.mul(state, tf.sub(1, fire)))
       : tf.add(state, tf.mul(output, fire))) as tf.Tensor4D;
-    const after = flags(updated);
+    const after = ramp ? (rampMask(tf.slice(updated, [0, 0, 0, arch.alphaChannel], [-1, -1, -1, 1])) as tf.Tensor4D) : flags(updated);
     state = tf.mul(updated, before ? tf.mul(before, after) : after);
     if (t >= masks.length - lossSteps) {
       losses.push(tf.mean(tf.square(tf.sub(tf.slice(state, [0, 0, 0, 0], [-1, -1, -1, 4]), target))));
@@ -163,14 +179,16 @@ function plainLoss(
 }
 
 describe('hand-written gradient = tfjs autograd of the plain formulation', () => {
-  const cases: { rule: NcaRule; hidden?: number; alphaBias?: number; label: string }[] = [
+  const cases: { rule: NcaRule; hidden?: number; alphaBias?: number; ramp?: boolean; label: string }[] = [
     ...RULES.map((rule) => ({ rule, label: rule })),
     // hidden 16 < 24 perception values: layer 0's weight gradient takes the other transpose.
     { rule: 'distill', hidden: 16, label: 'distill hidden 16' },
     // Empty cells come alive (network(0) has alpha > 0.1): rows without saved activations.
     { rule: 'essay', alphaBias: 3, label: 'essay, life from nothing' },
+    // The surrogate alive gradient: dead cells (including all-zero neighbourhoods) pass gradients.
+    { rule: 'essay', ramp: true, label: 'essay, ramp alive gradient' },
   ];
-  for (const { rule, hidden, alphaBias, label } of cases) {
+  for (const { rule, hidden, alphaBias, ramp, label } of cases) {
     for (const backend of ['cpu', 'wasm']) {
       for (const memory of ['save', 'recompute'] as ActivationMemory[]) {
         it(`${label}, ${backend}, ${memory}`, async () => {
@@ -202,6 +220,7 @@ describe('hand-written gradient = tfjs autograd of the plain formulation', () =>
               { step: damageStep, keep: tf.tensor4d(keepData, [batch, height, width, 1]) },
               tf.tensor4d(targetData, [1, height, width, 4]),
               lossSteps,
+              ramp,
             ),
           )(fileWeights);
           const expectedLoss = value.dataSync()[0]!;
@@ -211,7 +230,7 @@ describe('hand-written gradient = tfjs autograd of the plain formulation', () =>
           await selectBackend(backend as TrainBackend);
           const tensorsBefore = tf.memory().numTensors;
           const network = TrainableNetwork.fromArchitecture(arch);
-          const step = new TfStep(arch, network);
+          const step = new TfStep(arch, network, { aliveGradient: ramp ? 'ramp' : 'constant' });
           const start = tf.tensor4d(startData, [batch, height, width, channels]);
           const keep = tf.tensor4d(keepData, [batch, height, width, 1]);
           const target = tf.tensor4d(targetData, [1, height, width, 4]);

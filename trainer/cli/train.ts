@@ -50,6 +50,8 @@ training
   --lr-decay <f>           (default 0.1)
   --clip <norm>            clip gradients to this global norm instead of normalising each one
   --loss-steps <n>         average the loss over the last n states (default 8 persistence, 1 else)
+  --alive-gradient <g>     ramp (default) | constant: how dead cells pass gradients (essay rule)
+  --init <i>               keep (default) | random: essay rule's first weights (keep = persist)
   --levels <n>             curriculum levels (default 5)
   --curriculum-threshold <f>  raise the level when the smoothed loss < f x empty-grid loss (0.1)
   --curriculum-patience <n>   ...after at least n iterations at the level (default 50)
@@ -91,6 +93,8 @@ const FLAGS = {
   'lr-decay': { type: 'string' },
   clip: { type: 'string' },
   'loss-steps': { type: 'string' },
+  'alive-gradient': { type: 'string' },
+  init: { type: 'string' },
   levels: { type: 'string' },
   'curriculum-threshold': { type: 'string' },
   'curriculum-patience': { type: 'string' },
@@ -167,6 +171,8 @@ export function explicitOptions(values: Values): Partial<TrainOptionsInput> {
     decayFactor: number(values, 'lr-decay'),
     gradients: clip === undefined ? undefined : { kind: 'clip', maxNorm: clip },
     lossSteps: number(values, 'loss-steps'),
+    aliveGradient: values['alive-gradient'] as TrainOptionsInput['aliveGradient'],
+    init: values.init as TrainOptionsInput['init'],
     curriculum: Object.keys(curriculum).length > 0 ? curriculum : undefined,
     divergeFactor: number(values, 'diverge-factor'),
     seed: number(values, 'seed'),

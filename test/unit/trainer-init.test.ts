@@ -1,0 +1,64 @@
+/**
+ * The essay rule's "keep" initialisation (trainer/init.ts): run by the reference step, fresh
+ * weights keep a living sprite alive and the empty background dead, where Glorot weights with
+ * zero biases bring every cell to life.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { createArchitecture } from '../../runtime/format/index.js';
+import type { Architecture } from '../../runtime/format/types.js';
+import { runSteps, type CaState } from '../../runtime/reference/index.js';
+import { canKeepInit, keepInit } from '../../trainer/init.js';
+import { Rng } from '../../trainer/rng.js';
+
+const SIZE = 16;
+
+/** A disc of radius 4 at the centre, every channel of its cells in [0.6, 1), alpha 1. */
+function disc(arch: Architecture): CaState {
+  const rng = Rng.fromSeed(3);
+  const data = new Float32Array(SIZE * SIZE * arch.channels);
+  for (let y = 0; y < SIZE; y++) {
+    for (let x = 0; x < SIZE; x++) {
+      if ((x - 8) ** 2 + (y - 8) ** 2 > 16) continue;
+      for (let c = 0; c < arch.channels; c++) data[(y * SIZE + x) * arch.channels + c] = c === arch.alphaChannel ? 1 : rng.range(0.6, 1);
+    }
+  }
+  return { width: SIZE, height: SIZE, channels: arch.channels, data };
+}
+
+function aliveCells(state: CaState, arch: Architecture): boolean[] {
+  return Array.from({ length: state.width * state.height }, (_, i) => state.data[i * state.channels + arch.alphaChannel]! > arch.aliveThreshold);
+}
+
+function essay(seed: number): Architecture {
+  const rng = Rng.fromSeed(seed);
+  return createArchitecture({ rule: 'essay', random: () => rng.uniform() });
+}
+
+describe('keepInit (essay rule)', () => {
+  it('keeps exactly the living cells alive over 50 steps, where random weights fill the grid', () => {
+    for (const seed of [1, 2, 3]) {
+      const random = essay(seed);
+      const kept = keepInit(random);
+      const start = disc(kept);
+      const before = aliveCells(start, kept);
+      const after = aliveCells(runSteps(kept, start, { seed, steps: 50 }), kept);
+      assert.deepEqual(after, before, `seed ${seed}: the living set changed`);
+      // Without it, sigmoid(~0) = 0.5 > 0.1: the background comes alive (what kept training from starting).
+      const filled = aliveCells(runSteps(random, start, { seed, steps: 50 }), random).filter(Boolean).length;
+      assert.ok(filled > 0.9 * SIZE * SIZE, `seed ${seed}: random weights left only ${filled} cells alive`);
+    }
+  });
+
+  it('leaves the random units in place, applies only to replace/sigmoid rules with an identity kernel', () => {
+    const random = essay(4);
+    const kept = keepInit(random);
+    const [h0, h1] = [random.layers[0]!, kept.layers[0]!];
+    const rows = random.channels;
+    assert.deepEqual(h1.weights.subarray(rows * h0.inputs), h0.weights.subarray(rows * h0.inputs), 'hidden units past the channels are untouched');
+    assert.ok(canKeepInit(random));
+    const distill = createArchitecture({ rule: 'distill', random: () => 0.5 });
+    assert.equal(canKeepInit(distill), false);
+    assert.equal(keepInit(distill), distill);
+  });
+});

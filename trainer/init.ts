@@ -1,0 +1,67 @@
+/**
+ * Starting weights for the essay's rule (replace update, sigmoid output, own-alpha masking).
+ *
+ * Glorot weights with zero biases make every cell output sigmoid(~0) = 0.5 > 0.1: the first step
+ * brings the whole grid to life, and the first thing training learns is to push alpha down, which
+ * kills the sprite too. Distill's rule avoids this with a zero last layer (a residual update that
+ * starts by doing nothing); a replace update cannot do nothing, but it can start close to it.
+ *
+ * `keepInit` gives each state channel c one hidden unit that reads the cell's own value through
+ * the identity kernel, u_c = atan(4 (s_c - 1/2)), and an output that reads it back,
+ * s'_c = sigmoid(2.5 u_c). That maps 0 to 0.06 and 1 to 0.94 (fixed point 0.93): a living cell
+ * (alpha near 1) stays alive, an empty cell stays dead (0.06 <= 0.1), and an all-zero
+ * neighbourhood outputs the same 0.06, so the background starts dead. The other hidden units keep
+ * their Glorot weights and the rest of the output layer is scaled to a tenth, so training has
+ * every direction to move in but starts from "keep what is there".
+ */
+import type { Architecture, DenseLayer } from '../runtime/format/types.js';
+
+/** Slope and centre of the identity unit, u = atan(GAIN (s - 1/2)). */
+const GAIN = 4;
+/** Output weight on the identity unit. */
+const READBACK = 2.5;
+/** Scale of the random remainder of the output layer. */
+const RANDOM_OUTPUT_SCALE = 0.1;
+
+/** Index of the identity kernel (centre tap 1, all others 0), or -1. */
+function identityKernel(arch: Architecture): number {
+  return arch.kernels.findIndex((k) => k.every((v, i) => (i === 4 ? v === 1 : v === 0)));
+}
+
+/** Whether `keepInit` applies: two layers, sigmoid output, replace update, an identity kernel, enough hidden units. */
+export function canKeepInit(arch: Architecture): boolean {
+  const [hidden, output] = arch.layers;
+  return (
+    arch.layers.length === 2 &&
+    arch.update === 'replace' &&
+    output!.activation === 'sigmoid' &&
+    hidden!.outputs >= arch.channels &&
+    identityKernel(arch) >= 0
+  );
+}
+
+/** The weights described above, on top of `arch`'s random ones; `arch` unchanged if it does not apply. */
+export function keepInit(arch: Architecture): Architecture {
+  if (!canKeepInit(arch)) return arch;
+  const k = arch.kernels.length;
+  const identity = identityKernel(arch);
+  const [hidden, output] = arch.layers as [DenseLayer, DenseLayer];
+  const w0 = Float32Array.from(hidden.weights);
+  const b0 = Float32Array.from(hidden.bias);
+  const w1 = Float32Array.from(output.weights, (w) => w * RANDOM_OUTPUT_SCALE);
+  const b1 = new Float32Array(output.outputs);
+  for (let c = 0; c < arch.channels; c++) {
+    const input = arch.perceptionOrder === 'channel-major' ? c * k + identity : identity * arch.channels + c;
+    w0.fill(0, c * hidden.inputs, (c + 1) * hidden.inputs);
+    w0[c * hidden.inputs + input] = GAIN;
+    b0[c] = -GAIN / 2;
+    for (let o = 0; o < output.outputs; o++) w1[o * output.inputs + c] = o === c ? READBACK : 0;
+  }
+  return {
+    ...arch,
+    layers: [
+      { ...hidden, weights: w0, bias: b0 },
+      { ...output, weights: w1, bias: b1 },
+    ],
+  };
+}
