@@ -45,7 +45,7 @@ export function describeEvent(event: TrainEvent): string | undefined {
       ].join('\n');
     case 'iteration':
       return `iteration ${event.iteration}/${event.iterations}  loss ${loss(event.loss)}  avg ${loss(event.smoothedLoss)}  ` +
-        `level ${event.level}/${event.levels - 1}  steps ${event.steps}  ${event.iterationsPerSecond.toFixed(2)} it/s`;
+        `level ${event.level}/${event.levels - 1}  steps ${event.steps}  alive ${(event.aliveShare * 100).toFixed(1)} %  ${event.iterationsPerSecond.toFixed(2)} it/s`;
     case 'level': {
       const d = event.difficulty;
       return `curriculum level ${event.level} at iteration ${event.iteration}: steps ${d.minSteps}-${d.maxSteps}, noise ${d.noise.toFixed(3)}, ` +

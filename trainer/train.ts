@@ -57,6 +57,8 @@ export type TrainEvent =
       readonly steps: number;
       readonly learningRate: number;
       readonly gradientNorm: number;
+      /** Share of the batch's cells alive at the end of the rollout, 0..1 (0: every sample died). */
+      readonly aliveShare: number;
       readonly iterationsPerSecond: number;
       readonly seconds: number;
     }
@@ -100,6 +102,16 @@ export interface TrainResult {
 
 /** The final loss reported and stored in the file: the mean of the last 20 iterations' losses. */
 const FINAL_LOSS_WINDOW = 20;
+/** Iterations in a row with every sample dead before the run warns (once per streak). */
+export const DEAD_STREAK_WARNING = 20;
+
+/** Share of cells whose alpha passes the threshold on their own, [B,H,W,C] -> 0..1 (one readback). */
+function aliveShareOf(state: tf.Tensor4D, arch: Architecture): number {
+  return tf.tidy(() => {
+    const alpha = tf.slice(state, [0, 0, 0, arch.alphaChannel], [-1, -1, -1, 1]);
+    return tf.mean(tf.cast(tf.greater(alpha, arch.aliveThreshold), 'float32')).dataSync()[0]!;
+  });
+}
 /** Memory a run may use for its backward records before it switches to recomputing. */
 const MEMORY_BUDGET: Readonly<Record<string, number>> = { tensorflow: 8e9, wasm: 2.5e9, cpu: 2e9 };
 
@@ -295,6 +307,7 @@ export async function train(options: TrainOptions, hooks: TrainHooks = {}): Prom
   };
 
   const fireDepth = arch.fireGranularity === 'cell' ? 1 : channels;
+  let deadStreak = 0;
   while (iteration < options.iterations) {
     if (hooks.signal?.aborted) break;
     const started = performance.now();
@@ -357,7 +370,18 @@ export async function train(options: TrainOptions, hooks: TrainHooks = {}): Prom
         pool[slot] = finals.slice(b * cellValues, (b + 1) * cellValues);
       });
     }
+    const aliveShare = aliveShareOf(result.final, arch);
     result.final.dispose();
+    deadStreak = aliveShare === 0 ? deadStreak + 1 : 0;
+    if (deadStreak === DEAD_STREAK_WARNING) {
+      emit({
+        type: 'warning',
+        message:
+          `every sample has died by the end of its rollout for ${DEAD_STREAK_WARNING} iterations in a row (iteration ${iteration + 1}): ` +
+          'a dead grid teaches nothing. Try a lower --lr, another --seed' +
+          (arch.aliveMode === 'own-alpha' ? ', --init keep and --alive-gradient ramp (the defaults)' : '') + ', or an easier curriculum',
+      });
+    }
     firstLoss ??= result.loss;
     losses.push(result.loss);
     levels.push(curriculum.level);
@@ -376,6 +400,7 @@ export async function train(options: TrainOptions, hooks: TrainHooks = {}): Prom
       steps,
       learningRate: learningRateAt(adam.options, iteration - 1),
       gradientNorm,
+      aliveShare,
       iterationsPerSecond: 1 / elapsed,
       seconds,
     });

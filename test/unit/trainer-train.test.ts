@@ -20,7 +20,7 @@ import { TrainerError } from '../../trainer/errors.js';
 import { TrainableNetwork } from '../../trainer/network.js';
 import { hashRollout } from '../../trainer/preview.js';
 import { TfStep } from '../../trainer/step.js';
-import { train, type TrainEvent } from '../../trainer/train.js';
+import { DEAD_STREAK_WARNING, train, type TrainEvent } from '../../trainer/train.js';
 
 const FIXTURE = join(import.meta.dirname, '..', 'fixtures', 'chick.png');
 
@@ -117,6 +117,59 @@ describe('training a tiny sprite', () => {
     assert.match(await readFile(join(options.runDir, 'loss.svg'), 'utf8'), /<polyline/);
     const types = new Set(events.map((e) => e.type));
     for (const type of ['start', 'iteration', 'checkpoint', 'preview', 'export', 'summary']) assert.ok(types.has(type as TrainEvent['type']), type);
+  });
+
+  it("the essay rule learns (keep start, ramp alive gradient) where its plain start dies", async () => {
+    // A truncated start (a disc of the target) grown back over 12-16 steps: the essay rule's
+    // first level. With Glorot weights and a constant alive mask the grid fills, the loss pushes
+    // alpha down and everything dies; the defaults keep the disc alive and learn from there.
+    const run = async (name: string, overrides: Partial<TrainOptionsInput>): Promise<{ result: Awaited<ReturnType<typeof train>>; events: TrainEvent[] }> => {
+      const events: TrainEvent[] = [];
+      const options = tinyOptions(name, {
+        rule: 'essay',
+        size: 12,
+        gridWidth: 16,
+        gridHeight: 16,
+        batch: 4,
+        iterations: 40,
+        checkpointEvery: 40,
+        curriculum: { levels: 1, easy: difficulty(12, 16, { truncation: 0.6 }), hard: difficulty(12, 16, { truncation: 0.6 }) },
+        ...overrides,
+      });
+      return { result: await train(options, { onEvent: collect(events) }), events };
+    };
+    const learnt = await run('essay-learns', {});
+    const plain = await run('essay-plain', { init: 'random', aliveGradient: 'constant' });
+    assert.equal(learnt.result.status, 'completed');
+    const aliveAtEnd = (events: TrainEvent[]): number => {
+      const last = events.filter((e) => e.type === 'iteration').at(-1);
+      return last?.type === 'iteration' ? last.aliveShare : NaN;
+    };
+    assert.ok(aliveAtEnd(learnt.events) > 0.05, `the learnt essay model keeps ${aliveAtEnd(learnt.events)} of the grid alive`);
+    assert.ok(
+      learnt.result.finalLoss! < 0.5 * plain.result.finalLoss!,
+      `essay defaults: final loss ${learnt.result.finalLoss} vs plain start ${plain.result.finalLoss}`,
+    );
+  });
+
+  it('warns once when every sample has died for 20 iterations in a row', async () => {
+    // Alpha must exceed 0.99 to live: the sigmoid output of a fresh model never does.
+    const events: TrainEvent[] = [];
+    // (24 steps: the seed cell's alpha of 1 survives only while its alpha element never fires.)
+    const options = tinyOptions('dies', {
+      rule: 'essay',
+      aliveThreshold: 0.99,
+      iterations: DEAD_STREAK_WARNING + 5,
+      checkpointEvery: 100,
+      curriculum: { levels: 1, easy: difficulty(24, 24), hard: difficulty(24, 24) },
+    });
+    const result = await train(options, { onEvent: collect(events) });
+    assert.equal(result.status, 'completed');
+    const iterations = events.filter((e) => e.type === 'iteration');
+    assert.ok(iterations.every((e) => e.type === 'iteration' && e.aliveShare === 0));
+    const warnings = events.filter((e) => e.type === 'warning');
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0]!.type === 'warning' ? warnings[0]!.message : '', /every sample has died .* for 20 iterations in a row \(iteration 20\)/);
   });
 
   it('resumes after an interrupt with exactly the losses and file of an uninterrupted run', async () => {
