@@ -137,6 +137,43 @@ test('touch: a tap erases (pointer events, not mouse events)', async ({ browser 
   }
 });
 
+test('touch: a finger drag erases along its path without scrolling; with interaction="none" it scrolls', async ({ browser }) => {
+  const context = await browser.newContext({ hasTouch: true, isMobile: true, deviceScaleFactor: 2, viewport: { width: 400, height: 600 } });
+  const page = await context.newPage();
+  try {
+    await openPage(page);
+    const id = await mountLoaded(page, { src: FLOOD, paused: '', brush: '2' }, { style: 'width: 320px; height: 320px' });
+    // Room to scroll: a vertical drag the element does not claim (touch-action) moves the page.
+    await page.evaluate(() => {
+      document.body.style.minHeight = '3000px';
+    });
+    await fillGrid(page, id);
+    // Real touch input through the DevTools protocol (Playwright's touchscreen only taps).
+    const cdp = await context.newCDPSession(page);
+    const touch = (type: 'touchStart' | 'touchMove' | 'touchEnd', x: number, y: number): Promise<unknown> =>
+      cdp.send('Input.dispatchTouchEvent', { type, touchPoints: type === 'touchEnd' ? [] : [{ x, y, id: 1 }] });
+    const drag = async (): Promise<void> => {
+      const from = await cellCentre(page, id, 16, 28);
+      const to = await cellCentre(page, id, 16, 3);
+      await touch('touchStart', from.x, from.y);
+      for (let i = 1; i <= 8; i++) await touch('touchMove', from.x + ((to.x - from.x) * i) / 8, from.y + ((to.y - from.y) * i) / 8);
+      await touch('touchEnd', to.x, to.y);
+    };
+    await drag();
+    for (const y of [3, 10, 16, 22, 28]) expect(await alive(page, id, 16.5, y + 0.5, 1.5), `cells around 16,${y}`).toBe(0);
+    expect(await alive(page, id, 4.5, 16.5, 2)).toBeGreaterThan(0);
+    expect(await page.evaluate(() => window.scrollY)).toBe(0);
+
+    await fillGrid(page, id);
+    await setAttr(page, id, 'interaction', 'none');
+    await drag();
+    await expect.poll(() => page.evaluate(() => window.scrollY)).toBeGreaterThan(0);
+    expect(await alive(page, id)).toBe(GRID * GRID);
+  } finally {
+    await context.close();
+  }
+});
+
 test('rapid clicks, and clicks during the load, never throw', async ({ page }) => {
   const held = await holdRequests(page, '**/models/flood.nca');
   const id = await mount(page, { src: FLOOD });
