@@ -21,6 +21,7 @@ import {
   test,
   waitForEvent,
 } from './pages/element/helpers.js';
+import type { Browser, BrowserContext, Page } from '@playwright/test';
 
 test.beforeEach(async ({ page }) => {
   await openPage(page);
@@ -122,26 +123,30 @@ for (const dpr of [1, 2, 3]) {
   });
 }
 
-test('touch: a tap erases (pointer events, not mouse events)', async ({ browser }) => {
+/** Runs `body` on a fresh page of a phone-like context (touch, DPR 2) with the harness open. */
+async function onTouchPage(browser: Browser, body: (page: Page, context: BrowserContext) => Promise<void>): Promise<void> {
   const context = await browser.newContext({ hasTouch: true, isMobile: true, deviceScaleFactor: 2, viewport: { width: 400, height: 600 } });
-  const page = await context.newPage();
   try {
+    const page = await context.newPage();
     await openPage(page);
+    await body(page, context);
+  } finally {
+    await context.close();
+  }
+}
+
+test('touch: a tap erases (pointer events, not mouse events)', async ({ browser }) => {
+  await onTouchPage(browser, async (page) => {
     const id = await mountLoaded(page, { src: FLOOD, paused: '', brush: '3' }, { style: 'width: 300px; height: 300px' });
     await fillGrid(page, id);
     const p = await cellCentre(page, id, 10, 20);
     await page.touchscreen.tap(p.x, p.y);
     expect(await alive(page, id, 10.5, 20.5, 2.9)).toBe(0);
-  } finally {
-    await context.close();
-  }
+  });
 });
 
 test('touch: a finger drag erases along its path without scrolling; with interaction="none" it scrolls', async ({ browser }) => {
-  const context = await browser.newContext({ hasTouch: true, isMobile: true, deviceScaleFactor: 2, viewport: { width: 400, height: 600 } });
-  const page = await context.newPage();
-  try {
-    await openPage(page);
+  await onTouchPage(browser, async (page, context) => {
     const id = await mountLoaded(page, { src: FLOOD, paused: '', brush: '2' }, { style: 'width: 320px; height: 320px' });
     // Room to scroll: a vertical drag the element does not claim (touch-action) moves the page.
     await page.evaluate(() => {
@@ -169,9 +174,7 @@ test('touch: a finger drag erases along its path without scrolling; with interac
     await drag();
     await expect.poll(() => page.evaluate(() => window.scrollY)).toBeGreaterThan(0);
     expect(await alive(page, id)).toBe(GRID * GRID);
-  } finally {
-    await context.close();
-  }
+  });
 });
 
 test('rapid clicks, and clicks during the load, never throw', async ({ page }) => {
