@@ -172,13 +172,18 @@ export class TfStep {
     return tf.reshape(perception, [-1, this.arch.channels * this.arch.kernels.length]);
   }
 
-  /** 1 where the alive test passes on `state` alone (own alpha, or 3x3 max with zero padding). */
-  aliveFlags(state: tf.Tensor4D): tf.Tensor4D {
-    const { aliveThreshold } = this.arch;
+  /** The alpha channel of `state`, [B,H,W,1]. */
+  private alphaOf(state: tf.Tensor4D): tf.Tensor4D {
     const [b, h, w, c] = state.shape;
     // NOTE: a matMul with a one-hot column picks the alpha channel ~10x faster than a strided
     // slice on wasm, and exactly (the other terms are x * 0).
-    let alpha = tf.reshape(tf.matMul(tf.reshape(state, [b * h * w, c]), this.alphaPicker), [b, h, w, 1]) as tf.Tensor4D;
+    return tf.reshape(tf.matMul(tf.reshape(state, [b * h * w, c]), this.alphaPicker), [b, h, w, 1]);
+  }
+
+  /** 1 where the alive test passes on `state` alone (own alpha, or 3x3 max with zero padding). */
+  aliveFlags(state: tf.Tensor4D): tf.Tensor4D {
+    const { aliveThreshold } = this.arch;
+    let alpha = this.alphaOf(state);
     if (this.arch.aliveMode === 'max-pool') {
       // NOTE: tf's SAME max-pool ignores outside cells; the spec pads with 0 (matters only for a
       // negative threshold), so pad explicitly and pool VALID.
@@ -306,9 +311,7 @@ export class TfStep {
       if (updated) {
         // The ramp surrogate (see AliveGradient): on dead cells with alpha >= 0 (where the
         // ramp's clamp passes a gradient), dL/d alpha = sum_c grad_c x updated_c / threshold.
-        const flat = tf.reshape(updated, [cells, c]);
-        const alpha = tf.reshape(tf.matMul(flat, this.alphaPicker), [b, h, w, 1]);
-        const window = tf.mul(tf.sub(1, alive), tf.cast(tf.greaterEqual(alpha, 0), 'float32'));
+        const window = tf.mul(tf.sub(1, alive), tf.cast(tf.greaterEqual(this.alphaOf(updated), 0), 'float32'));
         const reach = tf.reshape(tf.matMul(tf.reshape(tf.mul(grad, updated), [cells, c]), tf.ones([c, 1])), [b, h, w, 1]);
         const push = tf.div(tf.mul(reach, window), this.arch.aliveThreshold);
         g = tf.add(g, tf.mul(push, tf.reshape(this.alphaPicker, [c]))) as tf.Tensor4D;

@@ -57,7 +57,7 @@ export type TrainEvent =
       readonly steps: number;
       readonly learningRate: number;
       readonly gradientNorm: number;
-      /** Share of the batch's cells alive at the end of the rollout, 0..1 (0: every sample died). */
+      /** Share of the batch's cells that pass the rule's alive test after the rollout, 0..1 (0: every sample died). */
       readonly aliveShare: number;
       readonly iterationsPerSecond: number;
       readonly seconds: number;
@@ -105,12 +105,9 @@ const FINAL_LOSS_WINDOW = 20;
 /** Iterations in a row with every sample dead before the run warns (once per streak). */
 export const DEAD_STREAK_WARNING = 20;
 
-/** Share of cells whose alpha passes the threshold on their own, [B,H,W,C] -> 0..1 (one readback). */
-function aliveShareOf(state: tf.Tensor4D, arch: Architecture): number {
-  return tf.tidy(() => {
-    const alpha = tf.slice(state, [0, 0, 0, arch.alphaChannel], [-1, -1, -1, 1]);
-    return tf.mean(tf.cast(tf.greater(alpha, arch.aliveThreshold), 'float32')).dataSync()[0]!;
-  });
+/** Share of cells that pass the rule's alive test, [B,H,W,C] -> 0..1 (one readback). */
+function aliveShareOf(state: tf.Tensor4D, step: TfStep): number {
+  return tf.tidy(() => tf.mean(step.aliveFlags(state)).dataSync()[0]!);
 }
 /** Memory a run may use for its backward records before it switches to recomputing. */
 const MEMORY_BUDGET: Readonly<Record<string, number>> = { tensorflow: 8e9, wasm: 2.5e9, cpu: 2e9 };
@@ -370,7 +367,7 @@ export async function train(options: TrainOptions, hooks: TrainHooks = {}): Prom
         pool[slot] = finals.slice(b * cellValues, (b + 1) * cellValues);
       });
     }
-    const aliveShare = aliveShareOf(result.final, arch);
+    const aliveShare = aliveShareOf(result.final, step);
     result.final.dispose();
     deadStreak = aliveShare === 0 ? deadStreak + 1 : 0;
     if (deadStreak === DEAD_STREAK_WARNING) {
