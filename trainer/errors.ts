@@ -20,7 +20,21 @@ export type TrainerErrorCode =
   /** A checkpoint file is truncated, damaged or of another version. */
   | 'bad-checkpoint'
   /** --resume with another architecture, task or target than the checkpoint's. */
-  | 'resume-mismatch';
+  | 'resume-mismatch'
+  /** `nca import`: the file is not JSON. */
+  | 'import-not-json'
+  /** `nca import`: the JSON is not a list of two layer objects with the expected fields. */
+  | 'import-not-model'
+  /** `nca import`: a layer's in_ch / out_ch differ from the architecture's (48 -> 128 -> 16). */
+  | 'import-bad-shape'
+  /** `nca import`: a layer's data_b64 is not valid base64. */
+  | 'import-bad-base64'
+  /** `nca import`: a layer's bytes are not (in_ch + 1) x out_ch. */
+  | 'import-bad-length'
+  /** `nca import`: a layer's type is not "uint8" (the only quantisation the published files use). */
+  | 'import-bad-type'
+  /** `nca import`: a weight or bias scale is missing, not finite, or negative. */
+  | 'import-bad-scale';
 
 export class TrainerError extends Error {
   readonly code: TrainerErrorCode;
