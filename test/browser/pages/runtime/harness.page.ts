@@ -9,6 +9,7 @@ import * as runtime from '../../../../runtime/index.js';
 import * as bench from '../../../bench/runtime-measure.js';
 import { injectBackendFault } from '../../../../runtime/engine/select.js';
 import { liveSharedInstances } from '../../../../runtime/engine/shared.js';
+import { importDistillModel } from '../../../../trainer/import/distill.js';
 
 type GL = WebGLRenderingContext | WebGL2RenderingContext;
 
@@ -109,6 +110,15 @@ const api = {
       aliveMode: 'max-pool',
     };
     return runtime.createModel(arch, { gridWidth: width, gridHeight: height });
+  },
+  /**
+   * A trained model: the Distill article's regenerating lizard (the JSON text of
+   * test/fixtures/distill/ex3_1f98e.json, CC-BY 4.0), imported and stored in int8 as a page loads
+   * it, on a width x height grid.
+   */
+  distillLizard(text: string, width: number, height: number) {
+    const stored = runtime.decodeModel(runtime.encodeModel(importDistillModel(text, { fileName: 'ex3_1f98e.json' }).model));
+    return runtime.createModel(stored.architecture, { ...stored.metadata, gridWidth: width, gridHeight: height });
   },
   /** A random state: every channel uniform in [-0.1, 1.1) (so some cells are dead). */
   randomState(width: number, height: number, channels: number, seed: number): runtime.CaState {
