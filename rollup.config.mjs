@@ -64,6 +64,13 @@ if (hasCli) {
     output: { file: 'dist/nca.js', format: 'es', sourcemap: true, banner: '#!/usr/bin/env node', inlineDynamicImports: true },
     plugins: [nodeResolve({ preferBuiltins: true }), commonjs(), ts(), sizeReport()],
   });
+  // The fused trainer's worker thread, loaded by dist/nca.js from next to itself (trainer/fused/parallel.ts).
+  config.push({
+    input: 'trainer/fused/worker.ts',
+    external: (id) => id.startsWith('node:'),
+    output: { file: 'dist/nca-fused-worker.js', format: 'es', sourcemap: true, inlineDynamicImports: true },
+    plugins: [nodeResolve({ preferBuiltins: true }), ts(), sizeReport()],
+  });
 }
 
 export default config;

@@ -2,6 +2,7 @@
  * Training options: the defaults, validation, and the part of a run that must not change on
  * `--resume` (its identity).
  */
+import { availableParallelism } from 'node:os';
 import { DEFAULT_TARGET_SIZE, TARGET_PADDING, type NcaRule } from '../runtime/format/index.js';
 import type { Task, TensorDType } from '../runtime/format/types.js';
 import type { TrainBackendRequest } from './backend.js';
@@ -63,12 +64,24 @@ export interface TrainOptions {
   readonly seed: number;
 
   readonly backend: TrainBackendRequest;
+  /**
+   * What computes a rollout and its gradients: `fused` (the WebAssembly SIMD kernel of
+   * trainer/fused, on the CPU, split over `threads`), `tfjs` (the TensorFlow.js step on the
+   * selected backend, the oracle), or `auto`: fused where it supports the model and the backend is
+   * a CPU one (wasm, cpu), else tfjs.
+   */
+  readonly engine: TrainEngineRequest;
+  /** Threads of the fused engine (the batch is split over them); default: the CPU count. */
+  readonly threads: number;
   readonly memory: ActivationMemory | 'auto';
   readonly precision: TensorDType;
   readonly checkpointEvery: number;
   readonly previewEvery: number;
   readonly resume: boolean;
 }
+
+export type TrainEngineRequest = 'auto' | 'fused' | 'tfjs';
+export const TRAIN_ENGINES: readonly TrainEngineRequest[] = ['auto', 'fused', 'tfjs'];
 
 /** Options a caller may leave out, with their defaults filled in by `resolveOptions`. */
 export type TrainOptionsInput = Pick<TrainOptions, 'target' | 'task'> &
@@ -140,6 +153,8 @@ export function resolveOptions(input: TrainOptionsInput): TrainOptions {
     divergeFactor: input.divergeFactor ?? 10,
     seed: input.seed ?? 1,
     backend: input.backend ?? 'auto',
+    engine: input.engine ?? 'auto',
+    threads: input.threads ?? availableParallelism(),
     memory: input.memory ?? 'auto',
     precision: input.precision ?? 'int8',
     checkpointEvery: input.checkpointEvery ?? 100,
@@ -178,6 +193,8 @@ export function resolveOptions(input: TrainOptionsInput): TrainOptions {
   if (!['auto', 'cuda', 'native', 'wasm', 'cpu'].includes(options.backend)) {
     fail(`unknown backend ${JSON.stringify(options.backend)}: use auto, cuda, native, wasm or cpu`);
   }
+  if (!TRAIN_ENGINES.includes(options.engine)) fail(`unknown engine ${JSON.stringify(options.engine)}: use ${TRAIN_ENGINES.join(', ')}`);
+  checkInteger('threads', options.threads, 1, 256);
   if (!['auto', 'save', 'recompute'].includes(options.memory)) fail(`unknown memory mode ${JSON.stringify(options.memory)}`);
   if (!['keep', 'random'].includes(options.init)) fail(`unknown init ${JSON.stringify(options.init)}: use keep or random`);
   if (!['constant', 'ramp'].includes(options.aliveGradient)) fail(`unknown alive gradient ${JSON.stringify(options.aliveGradient)}: use constant or ramp`);

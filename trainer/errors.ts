@@ -34,7 +34,9 @@ export type TrainerErrorCode =
   /** `nca import`: a layer's type is not "uint8" (the only quantisation the published files use). */
   | 'import-bad-type'
   /** `nca import`: a weight or bias scale is missing, not finite, or negative. */
-  | 'import-bad-scale';
+  | 'import-bad-scale'
+  /** A training worker thread failed or stopped (the message says why). */
+  | 'worker-failed';
 
 export class TrainerError extends Error {
   readonly code: TrainerErrorCode;

@@ -39,7 +39,9 @@ export function describeEvent(event: TrainEvent): string | undefined {
         `${event.resumedFrom ? `resuming from ${event.resumedFrom} at iteration ${event.iteration}` : 'training'}: ` +
           `target ${event.target.width}x${event.target.height} on a ${event.grid.width}x${event.grid.height} grid, ` +
           `${event.parameters.toLocaleString('en-US')} parameters, ${event.iterations} iterations`,
-        `backend: ${describeBackend(event.backend)}`,
+        event.engine === 'fused'
+          ? `engine: fused WebAssembly SIMD kernel on ${event.threads} thread${event.threads === 1 ? '' : 's'} (Adam on ${describeBackend(event.backend)})`
+          : `engine: tfjs step; backend: ${describeBackend(event.backend)}`,
         `backward pass: ${event.memory === 'save' ? 'saved activations' : 'recomputed activations (saves memory)'}; ` +
           `loss of an empty grid: ${loss(event.trivialLoss)}`,
       ].join('\n');

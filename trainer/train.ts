@@ -22,7 +22,7 @@ import { TrainableNetwork } from './network.js';
 import { Adam, learningRateAt } from './optimizer.js';
 import { hashRollout, lossPlotSvg, writeFilmStrip } from './preview.js';
 import { Rng } from './rng.js';
-import { rolloutGradients, type RolloutPlan } from './rollout.js';
+import { createRolloutEngine } from './rollout-engine.js';
 import { TaskSetting } from './samples.js';
 import { keepInit } from './init.js';
 import { TfStep, type ActivationMemory, type AliveGradient } from './step.js';
@@ -35,6 +35,10 @@ export type TrainEvent =
   | {
       readonly type: 'start';
       readonly backend: TrainBackendSelection;
+      /** What computes the rollouts (see rollout-engine.ts) and on how many threads. */
+      readonly engine: 'fused' | 'tfjs';
+      readonly threads: number;
+      /** The tfjs engine's backward memory ('save' for the fused engine, which keeps everything). */
       readonly memory: ActivationMemory;
       readonly iteration: number;
       readonly iterations: number;
@@ -223,15 +227,26 @@ export async function train(options: TrainOptions, hooks: TrainHooks = {}): Prom
   const { width, height } = setting;
   const channels = arch.channels;
   const cellValues = setting.cellValues;
-  const memory =
-    options.memory === 'auto' ? chooseMemory(arch, batch * width * height, curriculum.hardest.maxSteps, backend.tfBackend, options.aliveGradient) : options.memory;
   const targetTensor = tf.tidy(() =>
     tf.slice(tf.tensor4d(setting.image.data, [1, height, width, channels]), [0, 0, 0, 0], [-1, -1, -1, arch.alphaChannel + 1]),
   );
+  const engine = createRolloutEngine(step, network, targetTensor, backend, {
+    request: options.engine,
+    threads: options.threads,
+    batch,
+    cells: batch * width * height,
+    maxSteps: curriculum.hardest.maxSteps,
+    lossSteps: options.lossSteps,
+    aliveGradient: options.aliveGradient,
+    tfMemory: () =>
+      options.memory === 'auto' ? chooseMemory(arch, batch * width * height, curriculum.hardest.maxSteps, backend.tfBackend, options.aliveGradient) : options.memory,
+  });
   emit({
     type: 'start',
     backend,
-    memory,
+    engine: engine.kind,
+    threads: engine.threads,
+    memory: engine.memory ?? 'save',
     iteration,
     iterations: options.iterations,
     parameters: countParameters(arch.layers),
@@ -284,7 +299,8 @@ export async function train(options: TrainOptions, hooks: TrainHooks = {}): Prom
     await writeFileAtomic(plot, new TextEncoder().encode(lossPlotSvg(losses, levels, options.curriculum.levels - 1)));
     emit({ type: 'preview', iteration, path, plot });
   };
-  const finish = (status: TrainStatus, extra: Partial<TrainResult> = {}): TrainResult => {
+  const finish = async (status: TrainStatus, extra: Partial<TrainResult> = {}): Promise<TrainResult> => {
+    await engine.close();
     targetTensor.dispose();
     step.dispose();
     adam.dispose();
@@ -303,7 +319,6 @@ export async function train(options: TrainOptions, hooks: TrainHooks = {}): Prom
     return { status, iteration, losses, levels, finalLoss, backend, ...extra };
   };
 
-  const fireDepth = arch.fireGranularity === 'cell' ? 1 : channels;
   let deadStreak = 0;
   while (iteration < options.iterations) {
     if (hooks.signal?.aborted) break;
@@ -335,17 +350,17 @@ export async function train(options: TrainOptions, hooks: TrainHooks = {}): Prom
       }
     }
     const damageStep = keep ? rng.int(1, Math.max(1, Math.floor(steps / 2))) : 0;
-    const start = tf.tensor4d(starts, [batch, height, width, channels]);
-    const keepTensor = keep ? tf.tensor4d(keep, [batch, height, width, 1]) : undefined;
-    const plan: RolloutPlan = {
-      start,
+    const maskSeed = rng.nextUint32();
+    const result = await engine.run({
+      starts,
+      batch,
+      height,
+      width,
       steps,
-      fireMask: () => tf.tensor4d(rng.bernoulli(new Float32Array(batch * width * height * fireDepth), arch.fireRate), [batch, height, width, fireDepth]),
-      ...(keepTensor ? { damage: { step: damageStep, keep: keepTensor } } : {}),
-    };
-    const result = rolloutGradients(step, plan, { target: targetTensor, lossSteps: options.lossSteps }, memory, hooks.poison?.(iteration) ?? false);
-    start.dispose();
-    keepTensor?.dispose();
+      maskSeed,
+      ...(keep ? { damage: { step: damageStep, keep } } : {}),
+      poison: hooks.poison?.(iteration) ?? false,
+    });
     const norms = Adam.norms(result.gradients);
     const gradientNorm = Math.sqrt(norms.reduce((sum, n) => sum + n * n, 0));
     const reference = Math.max(firstLoss ?? result.loss, trivialLoss);
@@ -357,7 +372,7 @@ export async function train(options: TrainOptions, hooks: TrainHooks = {}): Prom
         ? `loss ${result.loss.toPrecision(4)} at iteration ${iteration + 1} exceeds ${options.divergeFactor} x ${reference.toPrecision(4)}: diverging`
         : `loss ${result.loss} / gradient norm ${gradientNorm} at iteration ${iteration + 1} is not finite`;
       emit({ type: 'stopped', reason: 'diverged', iteration, message: `${message}; stopped without writing a checkpoint or export (the last good ones are kept)` });
-      return finish('diverged');
+      return await finish('diverged');
     }
     adam.apply(network.variables, result.gradients, norms, iteration);
     for (const g of result.gradients) g.dispose();
@@ -413,7 +428,7 @@ export async function train(options: TrainOptions, hooks: TrainHooks = {}): Prom
   if (iteration < options.iterations) {
     await checkpoint();
     emit({ type: 'stopped', reason: 'interrupted', iteration, message: `interrupted after iteration ${iteration}; resume with --resume` });
-    return finish('interrupted');
+    return await finish('interrupted');
   }
   if (losses.length === 0 || iteration % options.checkpointEvery !== 0) await checkpoint();
   if (options.previewEvery > 0 && iteration % options.previewEvery !== 0) await preview();
@@ -434,5 +449,5 @@ export async function train(options: TrainOptions, hooks: TrainHooks = {}): Prom
   const { report } = await exportModel(model, options.out, options.precision, curriculum.hardest.maxSteps);
   emit({ type: 'export', report });
   await writeFile(join(options.runDir, 'summary.json'), `${JSON.stringify({ iterations: iteration, finalLoss, seconds, export: report }, null, 2)}\n`);
-  return finish('completed', { model, export: report });
+  return await finish('completed', { model, export: report });
 }

@@ -7,8 +7,8 @@ import { describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
-import { createArchitecture, type NcaRule } from '../../runtime/format/index.js';
-import type { Architecture, PerceptionOrder } from '../../runtime/format/types.js';
+import type { NcaRule } from '../../runtime/format/index.js';
+import type { Architecture } from '../../runtime/format/types.js';
 import { stepOnce } from '../../runtime/reference/index.js';
 import { selectBackend, type TrainBackend } from '../../trainer/backend.js';
 import { TrainableNetwork } from '../../trainer/network.js';
@@ -16,49 +16,9 @@ import { Rng } from '../../trainer/rng.js';
 import { rolloutGradients } from '../../trainer/rollout.js';
 import { TfStep, type ActivationMemory } from '../../trainer/step.js';
 import { registerTfjsGradients } from './trainer-autograd.js';
+import { randomArchitecture, randomState } from '../fixtures/trainer-models.js';
 
 const RULES: readonly NcaRule[] = ['essay', 'distill'];
-
-/** An architecture with random weights and biases everywhere (distill's zero last layer would hide bugs). */
-function randomArchitecture(
-  rule: NcaRule,
-  seed: number,
-  options: { channels?: number; hidden?: number; order?: PerceptionOrder; alphaBias?: number } = {},
-): Architecture {
-  const rng = Rng.fromSeed(seed);
-  const arch = createArchitecture({
-    rule,
-    channels: options.channels ?? 16,
-    ...(options.hidden ? { hidden: options.hidden } : {}),
-    init: 'random',
-    random: () => rng.uniform(),
-    ...(options.order ? { perceptionOrder: options.order } : {}),
-  });
-  const last = arch.layers.length - 1;
-  return {
-    ...arch,
-    layers: arch.layers.map((layer, l) => {
-      const bias = Float32Array.from(layer.bias, () => rng.range(-0.3, 0.3));
-      // The essay's sigmoid alpha sits near 0.5 for random weights: every cell would live.
-      // A negative alpha bias puts it around the threshold so both outcomes occur.
-      if (rule === 'essay' && l === last) bias[arch.alphaChannel] = options.alphaBias ?? -2;
-      return { ...layer, bias };
-    }),
-  };
-}
-
-/**
- * A state where about 60 % of the cells are alive with values in [-0.2, 1), except an empty band
- * of 3 columns on the left, so some cells see an all-zero neighbourhood.
- */
-function randomState(rng: Rng, cells: number, channels: number, width: number): Float32Array {
-  const data = new Float32Array(cells * channels);
-  for (let cell = 0; cell < cells; cell++) {
-    if (rng.uniform() < 0.4 || cell % width < 3) continue;
-    for (let c = 0; c < channels; c++) data[cell * channels + c] = rng.range(-0.2, 1);
-  }
-  return data;
-}
 
 function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   assert.equal(a.length, b.length);

@@ -60,7 +60,11 @@ training
 
 running
   --backend <b>            auto (default) | cuda | native | wasm | cpu
-  --memory <m>             auto (default) | save | recompute (backward-pass memory)
+  --engine <e>             auto (default) | fused | tfjs: fused = the WebAssembly SIMD kernel
+                           (CPU; used by auto for the wasm and cpu backends), tfjs = the
+                           TensorFlow.js step on --backend
+  --threads <n>            fused engine threads, the batch split over them (default: CPU count)
+  --memory <m>             auto (default) | save | recompute (tfjs engine's backward memory)
   --run-dir <dir>          checkpoints, previews, loss plot (default runs/<name>)
   --checkpoint-every <n>   (default 100)
   --preview-every <n>      preview strip and loss plot every n iterations, 0 = only at the end (200)
@@ -101,6 +105,8 @@ const FLAGS = {
   'diverge-factor': { type: 'string' },
   seed: { type: 'string' },
   backend: { type: 'string' },
+  engine: { type: 'string' },
+  threads: { type: 'string' },
   memory: { type: 'string' },
   'run-dir': { type: 'string' },
   'checkpoint-every': { type: 'string' },
@@ -177,6 +183,8 @@ export function explicitOptions(values: Values): Partial<TrainOptionsInput> {
     divergeFactor: number(values, 'diverge-factor'),
     seed: number(values, 'seed'),
     backend: values.backend,
+    engine: values.engine as TrainOptionsInput['engine'],
+    threads: number(values, 'threads'),
     memory: values.memory,
     runDir: values['run-dir'],
     checkpointEvery: number(values, 'checkpoint-every'),

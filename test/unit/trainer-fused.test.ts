@@ -1,0 +1,211 @@
+/**
+ * The fused WebAssembly training engine against the tfjs step (the oracle): the same rollout,
+ * fire masks, bite and loss give the same loss, final state and gradients, for both rule
+ * families and both alive gradients; a batch split over threads gives the one-engine result; and
+ * the committed kernel binary is what its source compiles to.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import type { NcaRule } from '../../runtime/format/index.js';
+import type { Architecture } from '../../runtime/format/types.js';
+import { compileKernelModule } from '../../trainer/fused/build-kernel.js';
+import { FusedEngine, fusedSupport, type FusedResult, type FusedRollout } from '../../trainer/fused/engine.js';
+import { fireMaskValues } from '../../trainer/fused/fire-mask.js';
+import { FusedTrainer } from '../../trainer/fused/parallel.js';
+import { TrainableNetwork } from '../../trainer/network.js';
+import { Rng } from '../../trainer/rng.js';
+import { rolloutGradients } from '../../trainer/rollout.js';
+import { TfStep, type AliveGradient } from '../../trainer/step.js';
+import { randomArchitecture, randomState } from '../fixtures/trainer-models.js';
+
+const WIDTH = 11;
+const HEIGHT = 9;
+const BATCH = 3;
+const STEPS = 7;
+const SEED = 0x9e3779b9;
+
+/** sqrt(sum (a-b)^2 / sum b^2): the error of a relative to b as a whole. */
+function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  assert.equal(a.length, b.length);
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < a.length; i++) {
+    num += (a[i]! - b[i]!) ** 2;
+    den += b[i]! ** 2;
+  }
+  return Math.sqrt(num / Math.max(den, 1e-30));
+}
+
+interface Case {
+  readonly arch: Architecture;
+  readonly weights: Float32Array[];
+  readonly rollout: FusedRollout;
+}
+
+function makeCase(rule: NcaRule, seed: number, hidden: number): Case {
+  const arch = randomArchitecture(rule, seed, { hidden });
+  const rng = Rng.fromSeed(seed + 1);
+  const network = TrainableNetwork.fromArchitecture(arch);
+  const weights = network.read();
+  network.dispose();
+  const cells = BATCH * WIDTH * HEIGHT;
+  const keep = new Float32Array(cells).map(() => (rng.uniform() < 0.25 ? 0 : 1));
+  return {
+    arch,
+    weights,
+    rollout: {
+      start: randomState(rng, cells, arch.channels, WIDTH),
+      batch: BATCH,
+      height: HEIGHT,
+      width: WIDTH,
+      steps: STEPS,
+      maskSeed: SEED,
+      cellOffset: 0,
+      damage: { step: 3, keep },
+      target: new Float32Array(HEIGHT * WIDTH * (arch.alphaChannel + 1)).map(() => rng.uniform()),
+      // The loss window covers the bitten state: its loss gradient is taken before the bite.
+      lossSteps: 4,
+      lossBatch: BATCH,
+    },
+  };
+}
+
+/** The same rollout through the tfjs step with the same fire masks. */
+function oracle({ arch, weights, rollout }: Case, aliveGradient: AliveGradient): FusedResult & { loss: number } {
+  const network = TrainableNetwork.fromArchitecture(arch);
+  network.assign(weights);
+  const step = new TfStep(arch, network, { aliveGradient });
+  const { batch, height, width, steps } = rollout;
+  const depth = arch.fireGranularity === 'cell' ? 1 : arch.channels;
+  const start = tf.tensor4d(rollout.start, [batch, height, width, arch.channels]);
+  const keep = tf.tensor4d(rollout.damage!.keep, [batch, height, width, 1]);
+  const target = tf.tensor4d(rollout.target, [1, height, width, arch.alphaChannel + 1]);
+  const result = rolloutGradients(
+    step,
+    {
+      start,
+      steps,
+      fireMask: (t) => tf.tensor4d(fireMaskValues(rollout.maskSeed, t, 0, batch * height * width, depth, arch.fireRate), [batch, height, width, depth]),
+      damage: { step: rollout.damage!.step, keep },
+    },
+    { target, lossSteps: rollout.lossSteps },
+    'save',
+  );
+  const out = {
+    loss: result.loss,
+    perSample: result.perSample,
+    final: result.final.dataSync() as Float32Array,
+    gradients: result.gradients.map((g) => g.dataSync() as Float32Array),
+  };
+  for (const t of [start, keep, target, result.final, ...result.gradients]) t.dispose();
+  step.dispose();
+  network.dispose();
+  return out;
+}
+
+describe('fused engine = tfjs step (loss, final state, gradients)', () => {
+  for (const rule of ['essay', 'distill'] as const) {
+    for (const aliveGradient of ['constant', 'ramp'] as const) {
+      for (const hidden of [16, 32]) {
+        it(`${rule}, ${aliveGradient} alive gradient, hidden ${hidden}`, async () => {
+          await tf.setBackend('cpu');
+          const testCase = makeCase(rule, 11 + hidden, hidden);
+          const expected = oracle(testCase, aliveGradient);
+          const fused = new FusedEngine(testCase.arch, { aliveGradient }).run(testCase.rollout, testCase.weights);
+          assert.ok(expected.loss > 0 && Number.isFinite(expected.loss));
+          assert.ok(relativeError(fused.perSample, expected.perSample) < 1e-5, `per-sample loss ${fused.perSample} vs ${expected.perSample}`);
+          assert.ok(relativeError(fused.final, expected.final) < 1e-5, `final state: ${relativeError(fused.final, expected.final)}`);
+          fused.gradients.forEach((g, i) => {
+            const error = relativeError(g, expected.gradients[i]!);
+            assert.ok(error < 1e-4, `gradient ${i}: relative error ${error}`);
+          });
+        });
+      }
+    }
+  }
+
+  it('the ramp surrogate is exercised: it changes the essay rule gradients in both engines alike', async () => {
+    await tf.setBackend('cpu');
+    const testCase = makeCase('essay', 5, 16);
+    const constant = new FusedEngine(testCase.arch, { aliveGradient: 'constant' }).run(testCase.rollout, testCase.weights);
+    const ramp = new FusedEngine(testCase.arch, { aliveGradient: 'ramp' }).run(testCase.rollout, testCase.weights);
+    assert.ok(relativeError(ramp.gradients[0]!, constant.gradients[0]!) > 1e-3, 'ramp and constant gradients are the same: no dead cell was pushed');
+  });
+
+  it('a NaN start (the divergence hook) gives a NaN loss, as in the tfjs step', () => {
+    const testCase = makeCase('essay', 3, 16);
+    const result = new FusedEngine(testCase.arch).run({ ...testCase.rollout, poison: true }, testCase.weights);
+    assert.ok(result.perSample.every((v) => Number.isNaN(v)));
+  });
+});
+
+describe('fused trainer: the batch split over threads', () => {
+  for (const rule of ['essay', 'distill'] as const) {
+    it(`${rule}: 2 and 3 threads give the one-engine result`, async () => {
+      const testCase = makeCase(rule, 21, 16);
+      const one = new FusedEngine(testCase.arch, { aliveGradient: 'ramp' }).run(testCase.rollout, testCase.weights);
+      for (const threads of [2, 3]) {
+        const trainer = new FusedTrainer(testCase.arch, { aliveGradient: 'ramp', threads });
+        try {
+          const split = await trainer.run(testCase.rollout, testCase.weights);
+          assert.deepEqual(split.perSample, one.perSample);
+          assert.deepEqual(split.final, one.final);
+          split.gradients.forEach((g, i) => assert.ok(relativeError(g, one.gradients[i]!) < 1e-5, `threads ${threads}, gradient ${i}`));
+        } finally {
+          await trainer.close();
+        }
+      }
+    });
+  }
+
+  it('rejects a thread count that is not a positive integer', () => {
+    const { arch } = makeCase('essay', 1, 16);
+    assert.throws(() => new FusedTrainer(arch, { threads: 0 }), /threads must be a positive integer/);
+  });
+});
+
+describe('fused engine: what it runs', () => {
+  it('names why it cannot run a model', () => {
+    const arch = randomArchitecture('essay', 1, { hidden: 16 });
+    assert.equal(fusedSupport(arch), undefined);
+    assert.match(fusedSupport({ ...arch, layers: [arch.layers[0]!] }) ?? '', /two dense layers/);
+    assert.match(fusedSupport({ ...arch, layers: [{ ...arch.layers[0]!, activation: 'tanh' }, arch.layers[1]!] }) ?? '', /hidden activation tanh/);
+    assert.match(fusedSupport(randomArchitecture('essay', 1, { hidden: 24 })) ?? '', /hidden width 24/);
+    assert.match(fusedSupport(randomArchitecture('essay', 1, { hidden: 16, channels: 8 })) ?? '', /8 channels/);
+    assert.throws(() => new FusedEngine({ ...arch, layers: [arch.layers[0]!] }), /cannot run this model/);
+  });
+
+  it('refuses inputs of the wrong size', () => {
+    const testCase = makeCase('essay', 2, 16);
+    const engine = new FusedEngine(testCase.arch);
+    assert.throws(() => engine.run({ ...testCase.rollout, start: new Float32Array(5) }, testCase.weights), /start has 5 values/);
+    assert.throws(() => engine.run(testCase.rollout, testCase.weights.slice(0, 2)), /expected weights/);
+    assert.throws(() => engine.run({ ...testCase.rollout, steps: 0 }, testCase.weights), /at least 1 step/);
+  });
+});
+
+describe('fire masks', () => {
+  it('fire at the asked rate, per element, and a group of cells draws its slice of the whole', () => {
+    for (const rate of [0.5, 0.8]) {
+      const mask = fireMaskValues(7, 3, 0, 4000, 16, rate);
+      const share = mask.reduce((sum, v) => sum + v, 0) / mask.length;
+      assert.ok(Math.abs(share - rate) < 0.01, `rate ${rate}: ${share}`);
+    }
+    const whole = fireMaskValues(7, 3, 0, 100, 16, 0.5);
+    assert.deepEqual(fireMaskValues(7, 3, 40, 60, 16, 0.5), whole.slice(40 * 16));
+    assert.notDeepEqual(fireMaskValues(7, 4, 0, 100, 16, 0.5), whole, 'steps draw different masks');
+    assert.notDeepEqual(fireMaskValues(8, 3, 0, 100, 16, 0.5), whole, 'seeds draw different masks');
+    assert.ok(fireMaskValues(7, 3, 0, 100, 16, 1).every((v) => v === 1));
+    assert.ok(fireMaskValues(7, 3, 0, 100, 16, 0).every((v) => v === 0));
+  });
+});
+
+describe('fused kernel binary', () => {
+  it('is what assembly/kernel.ts compiles to (npm run build:kernel)', () => {
+    const committed = readFileSync(new URL('../../trainer/fused/kernel-binary.ts', import.meta.url), 'utf8');
+    assert.equal(committed, compileKernelModule(), 'kernel-binary.ts is stale: run npm run build:kernel');
+  });
+});

@@ -1,0 +1,594 @@
+// The fused training step of a two-layer NCA, in AssemblyScript compiled to WebAssembly with
+// SIMD128 (see ../README.md for why it exists and how it is built). One call runs a whole step
+// of the rollout over every cell of this worker's samples, forward or backward, in one pass per
+// cell: perception -> dense -> activation -> dense -> activation -> update -> alive mask, with
+// the fire mask drawn from a counter-based hash in place. Nothing is allocated here: the host
+// (fused/engine.ts) lays out every buffer in this module's memory and passes the offsets.
+//
+// Semantics are those of trainer/step.ts (the tfjs oracle), which docs/format.md defines; the
+// layout differs in one way: the perception is kernel-major here (p[k*C + c], so four channels
+// are one SIMD vector) and the host permutes the first layer's rows accordingly.
+
+// ---- configuration (set by configure / setLayout) ----
+let C: i32 = 16; // channels, a multiple of 16
+let P: i32 = 48; // perception values per cell (kernels x channels)
+let HID: i32 = 64; // hidden units, a multiple of 16
+let ALPHA: i32 = 3; // alpha channel
+let WIDTH: i32 = 1;
+let HEIGHT: i32 = 1;
+let N: i32 = 1; // cells in this engine's samples
+let HIDDEN_ATAN: bool = true; // else relu
+let OUT_SIGMOID: bool = true; // else identity
+let REPLACE: bool = true; // else residual
+let PER_CELL_FIRE: bool = false; // else one draw per channel
+let MAX_POOL: bool = false; // else own alpha
+let RAMP: bool = false; // the ramp surrogate gradient of own-alpha masks
+let THRESHOLD: f32 = 0.1;
+let FIRE_BELOW: u32 = 0; // fire when (hash >> 8) < FIRE_BELOW (a 24-bit rate)
+let TAPS: i32 = 0; // non-zero perception taps
+
+// ---- memory layout (byte offsets) ----
+let tapPtr: usize = 0; // TAPS x {i32 k, i32 dy, i32 dx, f32 w}
+let w0Ptr: usize = 0; // [P, HID]
+let w0tPtr: usize = 0; // [HID, P]
+let b0Ptr: usize = 0; // [HID]
+let w1Ptr: usize = 0; // [HID, C]
+let w1tPtr: usize = 0; // [C, HID]
+let b1Ptr: usize = 0; // [C]
+let gw0Ptr: usize = 0;
+let gb0Ptr: usize = 0;
+let gw1Ptr: usize = 0;
+let gb1Ptr: usize = 0;
+let statesPtr: usize = 0; // (steps + 1) x [N, C]
+let hiddenPtr: usize = 0; // steps x [N, HID]: the hidden layer's output
+let slopePtr: usize = 0; // steps x [N, HID]: atan'(z) (atan only)
+let outPtr: usize = 0; // steps x [N, C]: the network's output
+let ranPtr: usize = 0; // steps x [N] u8: the network ran on the cell
+let alivePtr: usize = 0; // steps x [N] u8: alive after the step (and before, for max-pool)
+let dpPtr: usize = 0; // [N, P] scratch: dL/d perception
+let scratchPtr: usize = 0; // per-cell scratch (see below)
+
+const TILE: i32 = 4; // rows per weight-gradient flush
+
+export function configure(
+  channels: i32,
+  perception: i32,
+  hidden: i32,
+  alpha: i32,
+  width: i32,
+  height: i32,
+  cells: i32,
+  hiddenAtan: bool,
+  outSigmoid: bool,
+  replace: bool,
+  perCellFire: bool,
+  maxPool: bool,
+  ramp: bool,
+  threshold: f32,
+  fireBelow: u32,
+  taps: i32,
+): void {
+  C = channels;
+  P = perception;
+  HID = hidden;
+  ALPHA = alpha;
+  WIDTH = width;
+  HEIGHT = height;
+  N = cells;
+  HIDDEN_ATAN = hiddenAtan;
+  OUT_SIGMOID = outSigmoid;
+  REPLACE = replace;
+  PER_CELL_FIRE = perCellFire;
+  MAX_POOL = maxPool;
+  RAMP = ramp;
+  THRESHOLD = threshold;
+  FIRE_BELOW = fireBelow;
+  TAPS = taps;
+}
+
+export function setWeights(taps: usize, w0: usize, w0t: usize, b0: usize, w1: usize, w1t: usize, b1: usize, gw0: usize, gb0: usize, gw1: usize, gb1: usize): void {
+  tapPtr = taps;
+  w0Ptr = w0;
+  w0tPtr = w0t;
+  b0Ptr = b0;
+  w1Ptr = w1;
+  w1tPtr = w1t;
+  b1Ptr = b1;
+  gw0Ptr = gw0;
+  gb0Ptr = gb0;
+  gw1Ptr = gw1;
+  gb1Ptr = gb1;
+}
+
+export function setRecords(states: usize, hiddenOut: usize, slope: usize, out: usize, ran: usize, alive: usize, dp: usize, scratch: usize): void {
+  statesPtr = states;
+  hiddenPtr = hiddenOut;
+  slopePtr = slope;
+  outPtr = out;
+  ranPtr = ran;
+  alivePtr = alive;
+  dpPtr = dp;
+  scratchPtr = scratch;
+}
+
+/** Bytes of per-cell scratch the host must reserve at `scratch`. */
+export function scratchBytes(channels: i32, perception: i32, hidden: i32): i32 {
+  return 4 * (channels + perception + TILE * (perception + 2 * hidden + channels) + hidden + channels * 2);
+}
+
+export function heapBase(): usize {
+  return __heap_base;
+}
+
+// ---- the counter-based fire mask (mirrored by fused/fire-mask.ts) ----
+
+/** Chris Wellons' lowbias32: a 32-bit integer hash with good avalanche. */
+// @ts-ignore: decorator
+@inline function mix(v: u32): u32 {
+  let x = v;
+  x ^= x >> 16;
+  x *= 0x7feb352d;
+  x ^= x >> 15;
+  x *= 0x846ca68b;
+  x ^= x >> 16;
+  return x;
+}
+
+// @ts-ignore: decorator
+@inline function fires(stepKey: u32, index: u32): bool {
+  return mix(index ^ stepKey) >> 8 < FIRE_BELOW;
+}
+
+// ---- SIMD maths ----
+
+// @ts-ignore: decorator
+@inline function splat(x: f32): v128 {
+  return f32x4.splat(x);
+}
+
+/** atan on four lanes: Cephes' atanf (range reduction to |t| <= tan(pi/8), degree-9 odd polynomial). */
+function atan4(x: v128): v128 {
+  const sign = v128.and(x, i32x4.splat(0x80000000));
+  const a = f32x4.abs(x);
+  const big = f32x4.gt(a, splat(2.414213562373095));
+  const mid = f32x4.gt(a, splat(0.41421356237309503));
+  const one = splat(1.0);
+  // t = big ? -1/a : mid ? (a-1)/(a+1) : a, with one division.
+  const num = v128.bitselect(splat(-1.0), v128.bitselect(f32x4.sub(a, one), a, mid), big);
+  const den = v128.bitselect(a, v128.bitselect(f32x4.add(a, one), one, mid), big);
+  const t = f32x4.div(num, den);
+  const base = v128.bitselect(splat(1.5707963267948966), v128.and(splat(0.7853981633974483), mid), big);
+  const z = f32x4.mul(t, t);
+  let poly = f32x4.sub(f32x4.mul(splat(8.05374449538e-2), z), splat(1.38776856032e-1));
+  poly = f32x4.add(f32x4.mul(poly, z), splat(1.99777106478e-1));
+  poly = f32x4.sub(f32x4.mul(poly, z), splat(3.33329491539e-1));
+  const r = f32x4.add(base, f32x4.add(t, f32x4.mul(f32x4.mul(poly, z), t)));
+  return v128.xor(r, sign);
+}
+
+/** exp on four lanes (inputs clamped to [-87, 87]): 2^n x a degree-6 polynomial of the rest. */
+function exp4(x: v128): v128 {
+  const c = f32x4.min(f32x4.max(x, splat(-87.0)), splat(87.0));
+  const n = f32x4.nearest(f32x4.mul(c, splat(1.4426950408889634)));
+  // Cody-Waite: ln 2 in two parts so r is exact enough.
+  const r = f32x4.sub(f32x4.sub(c, f32x4.mul(n, splat(0.693359375))), f32x4.mul(n, splat(-2.12194440e-4)));
+  let p = f32x4.add(f32x4.mul(splat(1.3888889e-3), r), splat(8.3333333e-3));
+  p = f32x4.add(f32x4.mul(p, r), splat(4.1666667e-2));
+  p = f32x4.add(f32x4.mul(p, r), splat(1.6666667e-1));
+  p = f32x4.add(f32x4.mul(p, r), splat(0.5));
+  p = f32x4.add(f32x4.mul(p, r), splat(1.0));
+  p = f32x4.add(f32x4.mul(p, r), splat(1.0));
+  const scale = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
+  return f32x4.mul(p, scale);
+}
+
+// @ts-ignore: decorator
+@inline function sigmoid4(x: v128): v128 {
+  return f32x4.div(splat(1.0), f32x4.add(splat(1.0), exp4(f32x4.neg(x))));
+}
+
+// ---- pieces of the step ----
+
+// @ts-ignore: decorator
+@inline function cellPtr(base: usize, n: i32, width: i32): usize {
+  return base + (<usize>n * <usize>width << 2);
+}
+
+/** The 3x3 max of alpha around cell n of `state` (zero outside the grid) > threshold. */
+function maxPoolAlive(state: usize, n: i32): bool {
+  const x = n % WIDTH;
+  const y = (n / WIDTH) % HEIGHT;
+  let best: f32 = -Infinity;
+  for (let dy = -1; dy <= 1; dy++) {
+    for (let dx = -1; dx <= 1; dx++) {
+      const yy = y + dy;
+      const xx = x + dx;
+      const inside = yy >= 0 && yy < HEIGHT && xx >= 0 && xx < WIDTH;
+      best = max(best, inside ? load<f32>(cellPtr(state, n + dy * WIDTH + dx, C) + (<usize>ALPHA << 2)) : 0);
+    }
+  }
+  return best > THRESHOLD;
+}
+
+/** The kernel-major perception of cell n of `state` into p (P floats). */
+function perceive(state: usize, n: i32, p: usize): void {
+  const x = n % WIDTH;
+  const y = (n / WIDTH) % HEIGHT;
+  const zero = f32x4.splat(0);
+  for (let i = 0; i < P; i += 4) v128.store(p + (<usize>i << 2), zero);
+  for (let t = 0; t < TAPS; t++) {
+    const tap = tapPtr + (<usize>t << 4);
+    const dy = load<i32>(tap, 4);
+    const dx = load<i32>(tap, 8);
+    const yy = y + dy;
+    const xx = x + dx;
+    if (yy < 0 || yy >= HEIGHT || xx < 0 || xx >= WIDTH) continue;
+    const k = load<i32>(tap);
+    const w = splat(load<f32>(tap, 12));
+    const src = cellPtr(state, n + dy * WIDTH + dx, C);
+    const dst = p + (<usize>(k * C) << 2);
+    for (let c = 0; c < C; c += 4) {
+      const o = <usize>c << 2;
+      v128.store(dst + o, f32x4.add(v128.load(dst + o), f32x4.mul(w, v128.load(src + o))));
+    }
+  }
+}
+
+/**
+ * out[0..cols) = bias + sum_r x[r] * m[r, 0..cols) for a row-major [rows, cols] m, cols % 16 == 0
+ * (bias 0: none). Even and odd rows sum apart: eight independent chains hide the add latency.
+ */
+function denseRow(x: usize, rows: i32, m: usize, cols: i32, bias: usize, out: usize): void {
+  const stride = <usize>cols << 2;
+  const zero = f32x4.splat(0);
+  for (let j = 0; j < cols; j += 16) {
+    const jo = <usize>j << 2;
+    let a0 = bias ? v128.load(bias + jo) : zero;
+    let a1 = bias ? v128.load(bias + jo, 16) : zero;
+    let a2 = bias ? v128.load(bias + jo, 32) : zero;
+    let a3 = bias ? v128.load(bias + jo, 48) : zero;
+    let e0 = zero;
+    let e1 = zero;
+    let e2 = zero;
+    let e3 = zero;
+    let row = m + jo;
+    let r = 0;
+    for (; r + 1 < rows; r += 2) {
+      const s = v128.load32_splat(x + (<usize>r << 2));
+      const t = v128.load32_splat(x + (<usize>r << 2), 4);
+      const next = row + stride;
+      a0 = f32x4.add(a0, f32x4.mul(s, v128.load(row)));
+      a1 = f32x4.add(a1, f32x4.mul(s, v128.load(row, 16)));
+      a2 = f32x4.add(a2, f32x4.mul(s, v128.load(row, 32)));
+      a3 = f32x4.add(a3, f32x4.mul(s, v128.load(row, 48)));
+      e0 = f32x4.add(e0, f32x4.mul(t, v128.load(next)));
+      e1 = f32x4.add(e1, f32x4.mul(t, v128.load(next, 16)));
+      e2 = f32x4.add(e2, f32x4.mul(t, v128.load(next, 32)));
+      e3 = f32x4.add(e3, f32x4.mul(t, v128.load(next, 48)));
+      row = next + stride;
+    }
+    if (r < rows) {
+      const s = v128.load32_splat(x + (<usize>r << 2));
+      a0 = f32x4.add(a0, f32x4.mul(s, v128.load(row)));
+      a1 = f32x4.add(a1, f32x4.mul(s, v128.load(row, 16)));
+      a2 = f32x4.add(a2, f32x4.mul(s, v128.load(row, 32)));
+      a3 = f32x4.add(a3, f32x4.mul(s, v128.load(row, 48)));
+    }
+    v128.store(out + jo, f32x4.add(a0, e0));
+    v128.store(out + jo, f32x4.add(a1, e1), 16);
+    v128.store(out + jo, f32x4.add(a2, e2), 32);
+    v128.store(out + jo, f32x4.add(a3, e3), 48);
+  }
+}
+
+/** The fire mask of one cell into `fire` (C floats, 0 or 1); true when any element fires. */
+function drawFire(stepKey: u32, index: u32, fire: usize): bool {
+  if (PER_CELL_FIRE) {
+    const f = splat(fires(stepKey, index) ? 1 : 0);
+    for (let c = 0; c < C; c += 4) v128.store(fire + (<usize>c << 2), f);
+    return v128.any_true(f);
+  }
+  // Four hashes at once: lanes are elements index*C + c .. + 3 (see fires()).
+  const key = i32x4.splat(stepKey);
+  const bound = i32x4.splat(FIRE_BELOW);
+  const ones = splat(1.0);
+  const lanes = i32x4(0, 1, 2, 3);
+  let any = i32x4.splat(0);
+  const base = index * <u32>C;
+  for (let c = 0; c < C; c += 4) {
+    let x = v128.xor(i32x4.add(i32x4.splat(base + <u32>c), lanes), key);
+    x = v128.xor(x, i32x4.shr_u(x, 16));
+    x = i32x4.mul(x, i32x4.splat(0x7feb352d));
+    x = v128.xor(x, i32x4.shr_u(x, 15));
+    x = i32x4.mul(x, i32x4.splat(0x846ca68b));
+    x = v128.xor(x, i32x4.shr_u(x, 16));
+    const hit = i32x4.lt_u(i32x4.shr_u(x, 8), bound);
+    any = v128.or(any, hit);
+    v128.store(fire + (<usize>c << 2), v128.and(hit, ones));
+  }
+  return v128.any_true(any);
+}
+
+// ---- forward ----
+
+/**
+ * Step t: states[t] -> states[t + 1], keeping what backward needs. `stepKey` seeds the fire mask
+ * of this step; `cellOffset` is the index of this engine's first cell in the whole batch (so a
+ * batch split over workers draws the same masks as one engine).
+ */
+export function forwardStep(t: i32, stepKey: u32, cellOffset: i32): void {
+  const cellBytes = <usize>N * <usize>C << 2;
+  const state = statesPtr + <usize>t * cellBytes;
+  const next = state + cellBytes;
+  const hidden = hiddenPtr + (<usize>t * <usize>N * <usize>HID << 2);
+  const slope = slopePtr + (<usize>t * <usize>N * <usize>HID << 2);
+  const out = outPtr + <usize>t * cellBytes;
+  const ran = ranPtr + <usize>t * <usize>N;
+  const alive = alivePtr + <usize>t * <usize>N;
+  const fire = scratchPtr; // C floats
+  const p = fire + (<usize>C << 2); // P floats
+  const one = splat(1.0);
+  for (let n = 0; n < N; n++) {
+    const index = <u32>(cellOffset + n);
+    const any = drawFire(stepKey, index, fire);
+    const before = MAX_POOL ? maxPoolAlive(state, n) : true;
+    store<u8>(alive + n, before ? 1 : 0);
+    const run = any && before;
+    store<u8>(ran + n, run ? 1 : 0);
+    const s = cellPtr(state, n, C);
+    const u = cellPtr(next, n, C);
+    if (!run) {
+      // Nothing fires (or the cell is dead before, max-pool: masked below): the state stays.
+      for (let c = 0; c < C; c += 4) v128.store(u + (<usize>c << 2), v128.load(s + (<usize>c << 2)));
+      continue;
+    }
+    perceive(state, n, p);
+    const h = cellPtr(hidden, n, HID);
+    denseRow(p, P, w0Ptr, HID, b0Ptr, h);
+    if (HIDDEN_ATAN) {
+      const d = cellPtr(slope, n, HID);
+      for (let j = 0; j < HID; j += 4) {
+        const o = <usize>j << 2;
+        const z = v128.load(h + o);
+        v128.store(d + o, f32x4.div(one, f32x4.add(one, f32x4.mul(z, z))));
+        v128.store(h + o, atan4(z));
+      }
+    } else {
+      const zero = f32x4.splat(0);
+      for (let j = 0; j < HID; j += 4) {
+        const o = <usize>j << 2;
+        v128.store(h + o, f32x4.max(v128.load(h + o), zero));
+      }
+    }
+    const y = cellPtr(out, n, C);
+    denseRow(h, HID, w1Ptr, C, b1Ptr, y);
+    for (let c = 0; c < C; c += 4) {
+      const o = <usize>c << 2;
+      let v = v128.load(y + o);
+      if (OUT_SIGMOID) {
+        v = sigmoid4(v);
+        v128.store(y + o, v);
+      }
+      const f = v128.load(fire + o);
+      const old = v128.load(s + o);
+      // replace: y f + s (1 - f); residual: s + y f. Arithmetic, not a select, so a NaN state
+      // stays NaN as in the tfjs step (the divergence guard relies on it).
+      const fired = f32x4.mul(v, f);
+      const updated = REPLACE ? f32x4.add(fired, f32x4.mul(old, f32x4.sub(one, f))) : f32x4.add(old, fired);
+      v128.store(u + o, updated);
+    }
+  }
+  // Alive after the update (max-pool reads the neighbours' updated alpha, so flags first).
+  for (let n = 0; n < N; n++) {
+    const wasAlive = load<u8>(alive + n) != 0;
+    const after = MAX_POOL ? maxPoolAlive(next, n) : load<f32>(cellPtr(next, n, C) + (<usize>ALPHA << 2)) > THRESHOLD;
+    store<u8>(alive + n, wasAlive && after ? 1 : 0);
+  }
+  // Dead cells are multiplied by 0 (not set to 0): NaN stays NaN, as in the tfjs step.
+  const zero = f32x4.splat(0);
+  for (let n = 0; n < N; n++) {
+    if (load<u8>(alive + n) != 0) continue;
+    const u = cellPtr(next, n, C);
+    for (let c = 0; c < C; c += 4) v128.store(u + (<usize>c << 2), f32x4.mul(v128.load(u + (<usize>c << 2)), zero));
+  }
+}
+
+// ---- backward ----
+
+let tileRows: i32 = 0;
+
+/** Adds the weight gradients of the buffered rows (TILE of them at most) and empties the tile. */
+function flushTile(tile: usize): void {
+  if (tileRows == 0) return;
+  const tp = tile; // TILE x P
+  const tdz1 = tp + (<usize>(TILE * P) << 2); // TILE x HID
+  const th = tdz1 + (<usize>(TILE * HID) << 2); // TILE x HID
+  const tdz2 = th + (<usize>(TILE * HID) << 2); // TILE x C
+  const rowsP = <usize>P << 2;
+  const rowsH = <usize>HID << 2;
+  const rowsC = <usize>C << 2;
+  // Unused rows of a partial tile are zero, so every flush does TILE rows.
+  for (let r = tileRows; r < TILE; r++) {
+    const zero = f32x4.splat(0);
+    for (let j = 0; j < HID; j += 4) v128.store(tdz1 + <usize>r * rowsH + (<usize>j << 2), zero);
+    for (let c = 0; c < C; c += 4) v128.store(tdz2 + <usize>r * rowsC + (<usize>c << 2), zero);
+  }
+  // gw0[k, j] += sum_r p[r, k] dz1[r, j]
+  for (let k = 0; k < P; k++) {
+    const x0 = v128.load32_splat(tp + (<usize>k << 2));
+    const x1 = v128.load32_splat(tp + rowsP + (<usize>k << 2));
+    const x2 = v128.load32_splat(tp + 2 * rowsP + (<usize>k << 2));
+    const x3 = v128.load32_splat(tp + 3 * rowsP + (<usize>k << 2));
+    const g = gw0Ptr + <usize>k * rowsH;
+    for (let j = 0; j < HID; j += 4) {
+      const o = <usize>j << 2;
+      let acc = v128.load(g + o);
+      acc = f32x4.add(acc, f32x4.mul(x0, v128.load(tdz1 + o)));
+      acc = f32x4.add(acc, f32x4.mul(x1, v128.load(tdz1 + rowsH + o)));
+      acc = f32x4.add(acc, f32x4.mul(x2, v128.load(tdz1 + 2 * rowsH + o)));
+      acc = f32x4.add(acc, f32x4.mul(x3, v128.load(tdz1 + 3 * rowsH + o)));
+      v128.store(g + o, acc);
+    }
+  }
+  for (let j = 0; j < HID; j += 4) {
+    const o = <usize>j << 2;
+    let acc = v128.load(gb0Ptr + o);
+    for (let r = 0; r < TILE; r++) acc = f32x4.add(acc, v128.load(tdz1 + <usize>r * rowsH + o));
+    v128.store(gb0Ptr + o, acc);
+  }
+  // gw1[j, c] += sum_r h[r, j] dz2[r, c]
+  for (let j = 0; j < HID; j++) {
+    const x0 = v128.load32_splat(th + (<usize>j << 2));
+    const x1 = v128.load32_splat(th + rowsH + (<usize>j << 2));
+    const x2 = v128.load32_splat(th + 2 * rowsH + (<usize>j << 2));
+    const x3 = v128.load32_splat(th + 3 * rowsH + (<usize>j << 2));
+    const g = gw1Ptr + <usize>j * rowsC;
+    for (let c = 0; c < C; c += 4) {
+      const o = <usize>c << 2;
+      let acc = v128.load(g + o);
+      acc = f32x4.add(acc, f32x4.mul(x0, v128.load(tdz2 + o)));
+      acc = f32x4.add(acc, f32x4.mul(x1, v128.load(tdz2 + rowsC + o)));
+      acc = f32x4.add(acc, f32x4.mul(x2, v128.load(tdz2 + 2 * rowsC + o)));
+      acc = f32x4.add(acc, f32x4.mul(x3, v128.load(tdz2 + 3 * rowsC + o)));
+      v128.store(g + o, acc);
+    }
+  }
+  for (let c = 0; c < C; c += 4) {
+    const o = <usize>c << 2;
+    let acc = v128.load(gb1Ptr + o);
+    for (let r = 0; r < TILE; r++) acc = f32x4.add(acc, v128.load(tdz2 + <usize>r * rowsC + o));
+    v128.store(gb1Ptr + o, acc);
+  }
+  tileRows = 0;
+}
+
+/**
+ * The backward pass of step t: `gradNext` = dL/d states[t + 1] -> `gradState` = dL/d states[t]
+ * (skipped when `needInput` is false), adding into the weight gradients. `stepKey` and
+ * `cellOffset` must be those of the forward call (the fire mask is drawn again).
+ */
+export function backwardStep(t: i32, stepKey: u32, cellOffset: i32, gradNext: usize, gradState: usize, needInput: bool): void {
+  const cellBytes = <usize>N * <usize>C << 2;
+  const state = statesPtr + <usize>t * cellBytes;
+  const hidden = hiddenPtr + (<usize>t * <usize>N * <usize>HID << 2);
+  const slope = slopePtr + (<usize>t * <usize>N * <usize>HID << 2);
+  const out = outPtr + <usize>t * cellBytes;
+  const ran = ranPtr + <usize>t * <usize>N;
+  const alive = alivePtr + <usize>t * <usize>N;
+  const fire = scratchPtr; // C
+  const g = fire + (<usize>C << 2); // C: dL/d updated
+  const dz2 = g + (<usize>C << 2); // C
+  const dz1 = dz2 + (<usize>C << 2); // HID
+  const tile = dz1 + (<usize>HID << 2); // TILE x (P + 2 HID + C)
+  const tp = tile;
+  const tdz1 = tp + (<usize>(TILE * P) << 2);
+  const th = tdz1 + (<usize>(TILE * HID) << 2);
+  const tdz2 = th + (<usize>(TILE * HID) << 2);
+  const zero = f32x4.splat(0);
+  const one = splat(1.0);
+  tileRows = 0;
+  for (let n = 0; n < N; n++) {
+    const index = <u32>(cellOffset + n);
+    drawFire(stepKey, index, fire);
+    const gn = cellPtr(gradNext, n, C);
+    const isAlive = load<u8>(alive + n) != 0;
+    let passing = isAlive;
+    if (isAlive) {
+      for (let c = 0; c < C; c += 4) v128.store(g + (<usize>c << 2), v128.load(gn + (<usize>c << 2)));
+    } else {
+      for (let c = 0; c < C; c += 4) v128.store(g + (<usize>c << 2), zero);
+      if (RAMP) {
+        // The updated (pre-mask) state of a dead cell: replace-update only (own-alpha models).
+        const s = cellPtr(state, n, C);
+        const y = cellPtr(out, n, C);
+        const didRun = load<u8>(ran + n) != 0;
+        let reach: f32 = 0;
+        let updatedAlpha: f32 = 0;
+        for (let c = 0; c < C; c++) {
+          const o = <usize>c << 2;
+          const uc = didRun && load<f32>(fire + o) != 0 ? load<f32>(y + o) : load<f32>(s + o);
+          reach += load<f32>(gn + o) * uc;
+          if (c == ALPHA) updatedAlpha = uc;
+        }
+        if (updatedAlpha >= 0) {
+          const push = reach / THRESHOLD;
+          if (push != 0) {
+            store<f32>(g + (<usize>ALPHA << 2), push);
+            passing = true;
+          }
+        }
+      }
+    }
+    const runs = load<u8>(ran + n) != 0;
+    if (needInput) {
+      // The direct path: replace keeps s where nothing fired; residual adds s everywhere.
+      const gs = cellPtr(gradState, n, C);
+      for (let c = 0; c < C; c += 4) {
+        const o = <usize>c << 2;
+        const gc = v128.load(g + o);
+        v128.store(gs + o, REPLACE && runs ? f32x4.mul(gc, f32x4.sub(one, v128.load(fire + o))) : gc);
+      }
+    }
+    const dp = cellPtr(dpPtr, n, P);
+    if (!passing || !runs) {
+      if (needInput) for (let k = 0; k < P; k += 4) v128.store(dp + (<usize>k << 2), zero);
+      continue;
+    }
+    // dz2 = g * fire * act'(y)
+    const y = cellPtr(out, n, C);
+    const rowDz2 = tdz2 + (<usize>(tileRows * C) << 2);
+    for (let c = 0; c < C; c += 4) {
+      const o = <usize>c << 2;
+      let d = f32x4.mul(v128.load(g + o), v128.load(fire + o));
+      if (OUT_SIGMOID) {
+        const yv = v128.load(y + o);
+        d = f32x4.mul(d, f32x4.mul(yv, f32x4.sub(one, yv)));
+      }
+      v128.store(dz2 + o, d);
+      v128.store(rowDz2 + o, d);
+    }
+    // dz1 = (W1 dz2) * act'(z1)
+    const h = cellPtr(hidden, n, HID);
+    denseRow(dz2, C, w1tPtr, HID, 0, dz1);
+    const rowDz1 = tdz1 + (<usize>(tileRows * HID) << 2);
+    const rowH = th + (<usize>(tileRows * HID) << 2);
+    const d1 = cellPtr(slope, n, HID);
+    for (let j = 0; j < HID; j += 4) {
+      const o = <usize>j << 2;
+      const hv = v128.load(h + o);
+      const slopeV = HIDDEN_ATAN ? v128.load(d1 + o) : v128.and(f32x4.gt(hv, zero), one);
+      const d = f32x4.mul(v128.load(dz1 + o), slopeV);
+      v128.store(dz1 + o, d);
+      v128.store(rowDz1 + o, d);
+      v128.store(rowH + o, hv);
+    }
+    perceive(state, n, tp + (<usize>(tileRows * P) << 2));
+    if (needInput) denseRow(dz1, HID, w0tPtr, P, 0, dp);
+    tileRows++;
+    if (tileRows == TILE) flushTile(tile);
+  }
+  flushTile(tile);
+  if (!needInput) return;
+  // The perception's adjoint: each cell collects from the cells whose perception read it.
+  for (let n = 0; n < N; n++) {
+    const x = n % WIDTH;
+    const y = (n / WIDTH) % HEIGHT;
+    const gs = cellPtr(gradState, n, C);
+    for (let t2 = 0; t2 < TAPS; t2++) {
+      const tap = tapPtr + (<usize>t2 << 4);
+      const dy = load<i32>(tap, 4);
+      const dx = load<i32>(tap, 8);
+      // Cell m = n - (dy, dx) read cell n through this tap.
+      const yy = y - dy;
+      const xx = x - dx;
+      if (yy < 0 || yy >= HEIGHT || xx < 0 || xx >= WIDTH) continue;
+      const k = load<i32>(tap);
+      const w = splat(load<f32>(tap, 12));
+      const src = cellPtr(dpPtr, n - dy * WIDTH - dx, P) + (<usize>(k * C) << 2);
+      for (let c = 0; c < C; c += 4) {
+        const o = <usize>c << 2;
+        v128.store(gs + o, f32x4.add(v128.load(gs + o), f32x4.mul(w, v128.load(src + o))));
+      }
+    }
+  }
+}
