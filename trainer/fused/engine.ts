@@ -61,6 +61,8 @@ interface KernelExports {
   setRecords(...pointers: number[]): void;
   scratchBytes(channels: number, perception: number, hidden: number): number;
   heapBase(): number;
+  setConstant(constant: number, occupied: number): void;
+  prepareConstant(): void;
   forwardStep(step: number, key: number, cellOffset: number): void;
   backwardStep(step: number, key: number, cellOffset: number, gradNext: number, gradState: number, needInput: number): void;
 }
@@ -107,8 +109,24 @@ export class FusedEngine {
   private readonly perception: number;
   /** Trainer row (channel-major c*K + k) of each kernel-major perception index k*C + c. */
   private readonly trainerRow: Int32Array;
-  private readonly weightsAt: { taps: number; w0: number; w0t: number; b0: number; w1: number; w1t: number; b1: number; gw0: number; gb0: number; gw1: number; gb1: number };
+  private readonly weightsAt: {
+    taps: number;
+    w0: number;
+    w0t: number;
+    b0: number;
+    w1: number;
+    w1t: number;
+    b1: number;
+    gw0: number;
+    gb0: number;
+    gw1: number;
+    gb1: number;
+    /** The network's output for a zero perception (see prepareConstant in the kernel). */
+    constant: number;
+  };
   private readonly recordsFrom: number;
+  /** Non-zero perception taps in the kernel's table. */
+  private readonly taps: number;
   private buffers: Buffers | undefined;
   private readonly ramp: boolean;
 
@@ -145,6 +163,7 @@ export class FusedEngine {
       gb0: layout.take(4 * H),
       gw1: layout.take(4 * H * C),
       gb1: layout.take(4 * C),
+      constant: layout.take(4 * (2 * H + C)),
     };
     this.recordsFrom = layout.size;
     this.ensureMemory(layout.size);
@@ -160,8 +179,6 @@ export class FusedEngine {
     this.kernel.setWeights(at.taps, at.w0, at.w0t, at.b0, at.w1, at.w1t, at.b1, at.gw0, at.gb0, at.gw1, at.gb1);
     this.taps = taps.length;
   }
-
-  private readonly taps: number;
 
   private ensureMemory(bytes: number): void {
     const memory = this.kernel.memory;
@@ -209,10 +226,12 @@ export class FusedEngine {
     const alive = layout.take(cells * steps);
     const dp = layout.take(4 * cells * this.perception);
     const scratch = layout.take(this.kernel.scratchBytes(channels, this.perception, this.hidden));
+    const occupied = layout.take(cells);
     const gradA = layout.take(stateBytes);
     const gradB = layout.take(stateBytes);
     this.ensureMemory(layout.size);
     this.kernel.setRecords(states, hiddenOut, slope, out, ran, alive, dp, scratch);
+    this.kernel.setConstant(this.weightsAt.constant, occupied);
     this.buffers = { cells, steps, states, gradA, gradB };
     return this.buffers;
   }
@@ -279,6 +298,7 @@ export class FusedEngine {
     if (target.length !== plane * rgba) throw new RangeError(`target has ${target.length} values, expected ${plane * rgba}`);
     const buffers = this.prepare(cells, steps, width, height);
     this.loadWeights(weights);
+    this.kernel.prepareConstant();
     const stateSize = cells * channels;
     const stateAt = (t: number): Float32Array => this.f32(buffers.states + 4 * t * stateSize, stateSize);
     const keys = Array.from({ length: steps }, (_, t) => stepKey(rollout.maskSeed, t));

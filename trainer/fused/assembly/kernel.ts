@@ -47,6 +47,12 @@ let ranPtr: usize = 0; // steps x [N] u8: the network ran on the cell
 let alivePtr: usize = 0; // steps x [N] u8: alive after the step (and before, for max-pool)
 let dpPtr: usize = 0; // [N, P] scratch: dL/d perception
 let scratchPtr: usize = 0; // per-cell scratch (see below)
+let constPtr: usize = 0; // own alpha: the output of an all-zero perception: h0 [HID], slope0 [HID], y0 [C]
+let occupiedPtr: usize = 0; // [N] u8 scratch: some channel of the cell is non-zero (or NaN)
+
+/** `ran` flags: the network ran on the cell's own perception, or the cell saw only zeros. */
+const RAN_OWN: u8 = 1;
+const RAN_CONSTANT: u8 = 2;
 
 const TILE: i32 = 4; // rows per weight-gradient flush
 
@@ -109,6 +115,34 @@ export function setRecords(states: usize, hiddenOut: usize, slope: usize, out: u
   alivePtr = alive;
   dpPtr = dp;
   scratchPtr = scratch;
+}
+
+export function setConstant(constant: usize, occupied: usize): void {
+  constPtr = constant;
+  occupiedPtr = occupied;
+}
+
+/**
+ * The network's output for an all-zero perception (own-alpha models: every cell whose 3x3
+ * neighbourhood is empty outputs it), computed once per rollout after the weights are loaded.
+ */
+export function prepareConstant(): void {
+  const h = constPtr;
+  const d = h + (<usize>HID << 2);
+  const y = d + (<usize>HID << 2);
+  const one = splat(1.0);
+  for (let j = 0; j < HID; j += 4) {
+    const o = <usize>j << 2;
+    const z = v128.load(b0Ptr + o);
+    if (HIDDEN_ATAN) {
+      v128.store(d + o, f32x4.div(one, f32x4.add(one, f32x4.mul(z, z))));
+      v128.store(h + o, atan4(z));
+    } else {
+      v128.store(h + o, f32x4.max(z, f32x4.splat(0)));
+    }
+  }
+  denseRow(h, HID, w1Ptr, C, b1Ptr, y);
+  if (OUT_SIGMOID) for (let c = 0; c < C; c += 4) v128.store(y + (<usize>c << 2), sigmoid4(v128.load(y + (<usize>c << 2))));
 }
 
 /** Bytes of per-cell scratch the host must reserve at `scratch`. */
@@ -208,6 +242,21 @@ function maxPoolAlive(state: usize, n: i32): bool {
     }
   }
   return best > THRESHOLD;
+}
+
+/** Whether any cell of the 3x3 neighbourhood of n is occupied (see occupiedPtr). */
+function neighbourhoodOccupied(n: i32): bool {
+  const x = n % WIDTH;
+  const y = (n / WIDTH) % HEIGHT;
+  for (let dy = -1; dy <= 1; dy++) {
+    const yy = y + dy;
+    if (yy < 0 || yy >= HEIGHT) continue;
+    for (let dx = -1; dx <= 1; dx++) {
+      const xx = x + dx;
+      if (xx >= 0 && xx < WIDTH && load<u8>(occupiedPtr + n + dy * WIDTH + dx) != 0) return true;
+    }
+  }
+  return false;
 }
 
 /** The kernel-major perception of cell n of `state` into p (P floats). */
@@ -328,20 +377,41 @@ export function forwardStep(t: i32, stepKey: u32, cellOffset: i32): void {
   const fire = scratchPtr; // C floats
   const p = fire + (<usize>C << 2); // P floats
   const one = splat(1.0);
+  if (!MAX_POOL) {
+    // Own alpha: a cell whose neighbourhood is all zero perceives 0 and outputs the constant.
+    const zero = f32x4.splat(0);
+    for (let n = 0; n < N; n++) {
+      const s = cellPtr(state, n, C);
+      let any = f32x4.ne(v128.load(s), zero);
+      for (let c = 4; c < C; c += 4) any = v128.or(any, f32x4.ne(v128.load(s + (<usize>c << 2)), zero));
+      store<u8>(occupiedPtr + n, v128.any_true(any) ? 1 : 0);
+    }
+  }
   for (let n = 0; n < N; n++) {
     const index = <u32>(cellOffset + n);
     const any = drawFire(stepKey, index, fire);
     const before = MAX_POOL ? maxPoolAlive(state, n) : true;
     store<u8>(alive + n, before ? 1 : 0);
     const run = any && before;
-    store<u8>(ran + n, run ? 1 : 0);
     const s = cellPtr(state, n, C);
     const u = cellPtr(next, n, C);
     if (!run) {
       // Nothing fires (or the cell is dead before, max-pool: masked below): the state stays.
+      store<u8>(ran + n, 0);
       for (let c = 0; c < C; c += 4) v128.store(u + (<usize>c << 2), v128.load(s + (<usize>c << 2)));
       continue;
     }
+    if (!MAX_POOL && !neighbourhoodOccupied(n)) {
+      store<u8>(ran + n, RAN_CONSTANT);
+      const y0 = constPtr + (<usize>(2 * HID) << 2);
+      for (let c = 0; c < C; c += 4) {
+        const o = <usize>c << 2;
+        const f = v128.load(fire + o);
+        v128.store(u + o, f32x4.add(f32x4.mul(v128.load(y0 + o), f), f32x4.mul(v128.load(s + o), f32x4.sub(one, f))));
+      }
+      continue;
+    }
+    store<u8>(ran + n, RAN_OWN);
     perceive(state, n, p);
     const h = cellPtr(hidden, n, HID);
     denseRow(p, P, w0Ptr, HID, b0Ptr, h);
@@ -500,8 +570,9 @@ export function backwardStep(t: i32, stepKey: u32, cellOffset: i32, gradNext: us
       if (RAMP) {
         // The updated (pre-mask) state of a dead cell: replace-update only (own-alpha models).
         const s = cellPtr(state, n, C);
-        const y = cellPtr(out, n, C);
-        const didRun = load<u8>(ran + n) != 0;
+        const how = load<u8>(ran + n);
+        const y = how == RAN_CONSTANT ? constPtr + (<usize>(2 * HID) << 2) : cellPtr(out, n, C);
+        const didRun = how != 0;
         let reach: f32 = 0;
         let updatedAlpha: f32 = 0;
         for (let c = 0; c < C; c++) {
@@ -519,7 +590,9 @@ export function backwardStep(t: i32, stepKey: u32, cellOffset: i32, gradNext: us
         }
       }
     }
-    const runs = load<u8>(ran + n) != 0;
+    const how = load<u8>(ran + n);
+    const runs = how != 0;
+    const constant = how == RAN_CONSTANT;
     if (needInput) {
       // The direct path: replace keeps s where nothing fired; residual adds s everywhere.
       const gs = cellPtr(gradState, n, C);
@@ -535,7 +608,7 @@ export function backwardStep(t: i32, stepKey: u32, cellOffset: i32, gradNext: us
       continue;
     }
     // dz2 = g * fire * act'(y)
-    const y = cellPtr(out, n, C);
+    const y = constant ? constPtr + (<usize>(2 * HID) << 2) : cellPtr(out, n, C);
     const rowDz2 = tdz2 + (<usize>(tileRows * C) << 2);
     for (let c = 0; c < C; c += 4) {
       const o = <usize>c << 2;
@@ -548,11 +621,11 @@ export function backwardStep(t: i32, stepKey: u32, cellOffset: i32, gradNext: us
       v128.store(rowDz2 + o, d);
     }
     // dz1 = (W1 dz2) * act'(z1)
-    const h = cellPtr(hidden, n, HID);
+    const h = constant ? constPtr : cellPtr(hidden, n, HID);
     denseRow(dz2, C, w1tPtr, HID, 0, dz1);
     const rowDz1 = tdz1 + (<usize>(tileRows * HID) << 2);
     const rowH = th + (<usize>(tileRows * HID) << 2);
-    const d1 = cellPtr(slope, n, HID);
+    const d1 = constant ? constPtr + (<usize>HID << 2) : cellPtr(slope, n, HID);
     for (let j = 0; j < HID; j += 4) {
       const o = <usize>j << 2;
       const hv = v128.load(h + o);
