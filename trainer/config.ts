@@ -38,6 +38,12 @@ export interface TrainOptions {
   readonly gridHeight: number;
 
   readonly iterations: number;
+  /**
+   * A training-time budget in minutes (0: none): the run stops when its training clock (kept
+   * across --resume) reaches it, or at `iterations`, whichever comes first, and exports the best
+   * weights seen (highest curriculum level, then lowest smoothed loss).
+   */
+  readonly minutes: number;
   readonly batch: number;
   /** Distill's sample pool (0 = no pool: every batch starts fresh). */
   readonly poolSize: number;
@@ -139,6 +145,7 @@ export function resolveOptions(input: TrainOptionsInput): TrainOptions {
     gridWidth: input.gridWidth ?? size + 2 * TARGET_PADDING,
     gridHeight: input.gridHeight ?? size + 2 * TARGET_PADDING,
     iterations: input.iterations ?? 2000,
+    minutes: input.minutes ?? 0,
     batch: input.batch ?? 8,
     poolSize: input.poolSize ?? 0,
     poolDamage: input.poolDamage ?? (input.task === 'healing' ? 3 : 0),
@@ -171,6 +178,7 @@ export function resolveOptions(input: TrainOptionsInput): TrainOptions {
     fail(`grid ${options.gridWidth}x${options.gridHeight} is smaller than the target size ${size}`);
   }
   checkInteger('iterations', options.iterations, 0);
+  checkNumber('minutes', options.minutes, 0, 1e6);
   checkInteger('batch', options.batch, 1, 1024);
   checkInteger('pool size', options.poolSize, 0, 1 << 20);
   if (options.poolSize > 0 && options.poolSize < options.batch) fail(`pool size ${options.poolSize} is smaller than the batch ${options.batch}`);

@@ -70,7 +70,7 @@ export type TrainEvent =
   | { readonly type: 'checkpoint'; readonly iteration: number; readonly path: string }
   | { readonly type: 'preview'; readonly iteration: number; readonly path: string; readonly plot: string }
   | { readonly type: 'warning'; readonly message: string }
-  | { readonly type: 'stopped'; readonly reason: 'interrupted' | 'diverged'; readonly iteration: number; readonly message: string }
+  | { readonly type: 'stopped'; readonly reason: 'interrupted' | 'diverged' | 'budget'; readonly iteration: number; readonly message: string }
   | { readonly type: 'export'; readonly report: ExportReport }
   | {
       readonly type: 'summary';
@@ -320,8 +320,15 @@ export async function train(options: TrainOptions, hooks: TrainHooks = {}): Prom
   };
 
   let deadStreak = 0;
+  // The best weights so far (highest level, then lowest smoothed loss): what a budget stop exports.
+  let best: { weights: Float32Array[]; iteration: number; level: number; smoothed: number } | undefined;
+  let budgetSpent = false;
   while (iteration < options.iterations) {
     if (hooks.signal?.aborted) break;
+    if (options.minutes > 0 && seconds >= options.minutes * 60) {
+      budgetSpent = true;
+      break;
+    }
     const started = performance.now();
     const difficulty = curriculum.difficulty();
     const starts = new Float32Array(batch * cellValues);
@@ -399,6 +406,11 @@ export async function train(options: TrainOptions, hooks: TrainHooks = {}): Prom
     levels.push(curriculum.level);
     const raised = curriculum.record(result.loss, trivialLoss);
     iteration += 1;
+    const smoothed = curriculum.smoothed ?? result.loss;
+    const level = levels[levels.length - 1]!;
+    if (options.minutes > 0 && (!best || level > best.level || (level === best.level && smoothed < best.smoothed))) {
+      best = { weights: network.read(), iteration, level, smoothed };
+    }
     const elapsed = (performance.now() - started) / 1000;
     seconds += elapsed;
     emit({
@@ -425,13 +437,25 @@ export async function train(options: TrainOptions, hooks: TrainHooks = {}): Prom
     if (options.previewEvery > 0 && iteration % options.previewEvery === 0) await preview();
   }
 
-  if (iteration < options.iterations) {
+  if (iteration < options.iterations && !budgetSpent) {
     await checkpoint();
     emit({ type: 'stopped', reason: 'interrupted', iteration, message: `interrupted after iteration ${iteration}; resume with --resume` });
     return await finish('interrupted');
   }
   if (losses.length === 0 || iteration % options.checkpointEvery !== 0) await checkpoint();
-  if (options.previewEvery > 0 && iteration % options.previewEvery !== 0) await preview();
+  if (budgetSpent) {
+    // NOTE: after the checkpoint, which keeps the current weights for a --resume with more minutes.
+    if (best) network.assign(best.weights);
+    emit({
+      type: 'stopped',
+      reason: 'budget',
+      iteration,
+      message:
+        `training budget of ${options.minutes} min reached after ${iteration} iterations; exporting the best weights so far` +
+        (best ? ` (iteration ${best.iteration}, level ${best.level}, smoothed loss ${best.smoothed.toPrecision(3)})` : ''),
+    });
+  }
+  if (options.previewEvery > 0 && (budgetSpent || iteration % options.previewEvery !== 0)) await preview();
   const finalLoss = losses.length ? mean(losses.slice(-FINAL_LOSS_WINDOW)) : 0;
   const start: StartState = options.task === 'growth' ? { kind: 'seed' } : { kind: 'image', width: target.width, height: target.height, rgba: target.rgba };
   const model = createModel(network.toArchitecture(arch), {

@@ -263,4 +263,23 @@ describe('training a tiny sprite', () => {
     const start = events.find((e) => e.type === 'start');
     assert.ok(start?.type === 'start' && start.iteration === 2 && start.resumedFrom?.endsWith(PREVIOUS_CHECKPOINT_FILE));
   });
+  it('stops at a --minutes budget, says so, and exports the best weights so far (which a resume keeps going from)', async () => {
+    // A budget of ~1 ms: spent by the first iteration, so the run stops after it.
+    const options = tinyOptions('budget', { iterations: 50, minutes: 1e-5 });
+    const events: TrainEvent[] = [];
+    const result = await train(options, { onEvent: collect(events) });
+    assert.equal(result.status, 'completed');
+    assert.equal(result.iteration, 1);
+    const stopped = events.find((e) => e.type === 'stopped');
+    assert.ok(stopped?.type === 'stopped' && stopped.reason === 'budget' && /budget of 0\.00001 min reached after 1 iterations; exporting the best weights so far \(iteration 1/.test(stopped.message), JSON.stringify(stopped));
+    const model = decodeModel(new Uint8Array(await readFile(options.out)));
+    assert.equal(model.metadata.training.iterations, 1);
+    // The checkpoint kept the current weights: a resume without the budget continues the run.
+    const resumed = await train(tinyOptions('budget', { iterations: 3, minutes: 0, resume: true }));
+    assert.equal(resumed.iteration, 3);
+  });
+
+  it('rejects a negative budget', () => {
+    assert.throws(() => tinyOptions('bad-budget', { minutes: -1 }), (error: unknown) => error instanceof TrainerError && /minutes must be a number in \[0, 1000000\], got -1/.test(error.message));
+  });
 });

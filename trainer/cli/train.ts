@@ -41,6 +41,8 @@ model
 
 training
   --iterations <n>         total iterations (default 2000)
+  --minutes <m>            training-time budget: stop at m minutes (or --iterations, the first)
+                           and export the best weights so far (default: no budget)
   --batch <n>              rollouts per iteration (default 8)
   --pool                   Distill's sample pool of 1024 (same as --pool-size 1024)
   --pool-size <n>          sample pool size (default 0: no pool)
@@ -88,6 +90,7 @@ const FLAGS = {
   'fire-rate': { type: 'string' },
   'alive-threshold': { type: 'string' },
   iterations: { type: 'string' },
+  minutes: { type: 'string' },
   batch: { type: 'string' },
   pool: { type: 'boolean' },
   'pool-size': { type: 'string' },
@@ -165,6 +168,7 @@ export function explicitOptions(values: Values): Partial<TrainOptionsInput> {
     fireRate: number(values, 'fire-rate'),
     aliveThreshold: number(values, 'alive-threshold'),
     iterations: number(values, 'iterations'),
+    minutes: number(values, 'minutes'),
     batch: number(values, 'batch'),
     poolSize,
     poolDamage: number(values, 'pool-damage'),
