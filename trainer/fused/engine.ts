@@ -61,7 +61,7 @@ interface KernelExports {
   setRecords(...pointers: number[]): void;
   scratchBytes(channels: number, perception: number, hidden: number): number;
   heapBase(): number;
-  setConstant(constant: number, occupied: number): void;
+  setConstant(constant: number, occupied: number, list: number): void;
   prepareConstant(): void;
   forwardStep(step: number, key: number, cellOffset: number): void;
   backwardStep(step: number, key: number, cellOffset: number, gradNext: number, gradState: number, needInput: number): void;
@@ -227,11 +227,12 @@ export class FusedEngine {
     const dp = layout.take(4 * cells * this.perception);
     const scratch = layout.take(this.kernel.scratchBytes(channels, this.perception, this.hidden));
     const occupied = layout.take(cells);
+    const list = layout.take(4 * cells);
     const gradA = layout.take(stateBytes);
     const gradB = layout.take(stateBytes);
     this.ensureMemory(layout.size);
     this.kernel.setRecords(states, hiddenOut, slope, out, ran, alive, dp, scratch);
-    this.kernel.setConstant(this.weightsAt.constant, occupied);
+    this.kernel.setConstant(this.weightsAt.constant, occupied, list);
     this.buffers = { cells, steps, states, gradA, gradB };
     return this.buffers;
   }

@@ -49,6 +49,7 @@ let dpPtr: usize = 0; // [N, P] scratch: dL/d perception
 let scratchPtr: usize = 0; // per-cell scratch (see below)
 let constPtr: usize = 0; // own alpha: the output of an all-zero perception: h0 [HID], slope0 [HID], y0 [C]
 let occupiedPtr: usize = 0; // [N] u8 scratch: some channel of the cell is non-zero (or NaN)
+let listPtr: usize = 0; // [N] i32 scratch: the cells the network runs on
 
 /** `ran` flags: the network ran on the cell's own perception, or the cell saw only zeros. */
 const RAN_OWN: u8 = 1;
@@ -117,9 +118,10 @@ export function setRecords(states: usize, hiddenOut: usize, slope: usize, out: u
   scratchPtr = scratch;
 }
 
-export function setConstant(constant: usize, occupied: usize): void {
+export function setConstant(constant: usize, occupied: usize, list: usize): void {
   constPtr = constant;
   occupiedPtr = occupied;
+  listPtr = list;
 }
 
 /**
@@ -147,7 +149,7 @@ export function prepareConstant(): void {
 
 /** Bytes of per-cell scratch the host must reserve at `scratch`. */
 export function scratchBytes(channels: i32, perception: i32, hidden: i32): i32 {
-  return 4 * (channels + perception + TILE * (perception + 2 * hidden + channels) + hidden + channels * 2);
+  return 4 * (channels + perception + TILE * (perception + 2 * hidden + channels + 1) + hidden + channels * 2 + perception);
 }
 
 export function heapBase(): usize {
@@ -330,6 +332,52 @@ function denseRow(x: usize, rows: i32, m: usize, cols: i32, bias: usize, out: us
   }
 }
 
+/**
+ * denseRow for two inputs at once (x0 -> out0, x1 -> out1), cols % 16 == 0: each weight vector is
+ * loaded once for both, which is what bounds denseRow.
+ */
+function denseRow2(x0: usize, x1: usize, rows: i32, m: usize, cols: i32, bias: usize, out0: usize, out1: usize): void {
+  const stride = <usize>cols << 2;
+  const zero = f32x4.splat(0);
+  for (let j = 0; j < cols; j += 16) {
+    const jo = <usize>j << 2;
+    let a0 = bias ? v128.load(bias + jo) : zero;
+    let a1 = bias ? v128.load(bias + jo, 16) : zero;
+    let a2 = bias ? v128.load(bias + jo, 32) : zero;
+    let a3 = bias ? v128.load(bias + jo, 48) : zero;
+    let e0 = a0;
+    let e1 = a1;
+    let e2 = a2;
+    let e3 = a3;
+    let row = m + jo;
+    for (let r = 0; r < rows; r++) {
+      const s = v128.load32_splat(x0 + (<usize>r << 2));
+      const t = v128.load32_splat(x1 + (<usize>r << 2));
+      const w0 = v128.load(row);
+      const w1 = v128.load(row, 16);
+      const w2 = v128.load(row, 32);
+      const w3 = v128.load(row, 48);
+      a0 = f32x4.add(a0, f32x4.mul(s, w0));
+      a1 = f32x4.add(a1, f32x4.mul(s, w1));
+      a2 = f32x4.add(a2, f32x4.mul(s, w2));
+      a3 = f32x4.add(a3, f32x4.mul(s, w3));
+      e0 = f32x4.add(e0, f32x4.mul(t, w0));
+      e1 = f32x4.add(e1, f32x4.mul(t, w1));
+      e2 = f32x4.add(e2, f32x4.mul(t, w2));
+      e3 = f32x4.add(e3, f32x4.mul(t, w3));
+      row += stride;
+    }
+    v128.store(out0 + jo, a0);
+    v128.store(out0 + jo, a1, 16);
+    v128.store(out0 + jo, a2, 32);
+    v128.store(out0 + jo, a3, 48);
+    v128.store(out1 + jo, e0);
+    v128.store(out1 + jo, e1, 16);
+    v128.store(out1 + jo, e2, 32);
+    v128.store(out1 + jo, e3, 48);
+  }
+}
+
 /** The fire mask of one cell into `fire` (C floats, 0 or 1); true when any element fires. */
 function drawFire(stepKey: u32, index: u32, fire: usize): bool {
   if (PER_CELL_FIRE) {
@@ -360,6 +408,44 @@ function drawFire(stepKey: u32, index: u32, fire: usize): bool {
 
 // ---- forward ----
 
+/** The hidden activation in place on z (HID values), keeping atan's slope 1 / (1 + z^2). */
+function activateHidden(h: usize, slope: usize): void {
+  if (HIDDEN_ATAN) {
+    const one = splat(1.0);
+    for (let j = 0; j < HID; j += 4) {
+      const o = <usize>j << 2;
+      const z = v128.load(h + o);
+      v128.store(slope + o, f32x4.div(one, f32x4.add(one, f32x4.mul(z, z))));
+      v128.store(h + o, atan4(z));
+    }
+  } else {
+    const zero = f32x4.splat(0);
+    for (let j = 0; j < HID; j += 4) {
+      const o = <usize>j << 2;
+      v128.store(h + o, f32x4.max(v128.load(h + o), zero));
+    }
+  }
+}
+
+/** The output activation on y in place, then the update of state s into u with fire mask f. */
+function updateCell(s: usize, y: usize, fire: usize, u: usize): void {
+  const one = splat(1.0);
+  for (let c = 0; c < C; c += 4) {
+    const o = <usize>c << 2;
+    let v = v128.load(y + o);
+    if (OUT_SIGMOID) {
+      v = sigmoid4(v);
+      v128.store(y + o, v);
+    }
+    const f = v128.load(fire + o);
+    const old = v128.load(s + o);
+    // replace: y f + s (1 - f); residual: s + y f. Arithmetic, not a select, so a NaN state
+    // stays NaN as in the tfjs step (the divergence guard relies on it).
+    const fired = f32x4.mul(v, f);
+    v128.store(u + o, REPLACE ? f32x4.add(fired, f32x4.mul(old, f32x4.sub(one, f))) : f32x4.add(old, fired));
+  }
+}
+
 /**
  * Step t: states[t] -> states[t + 1], keeping what backward needs. `stepKey` seeds the fire mask
  * of this step; `cellOffset` is the index of this engine's first cell in the whole batch (so a
@@ -375,7 +461,7 @@ export function forwardStep(t: i32, stepKey: u32, cellOffset: i32): void {
   const ran = ranPtr + <usize>t * <usize>N;
   const alive = alivePtr + <usize>t * <usize>N;
   const fire = scratchPtr; // C floats
-  const p = fire + (<usize>C << 2); // P floats
+  const spare = fire + (<usize>C << 2); // HID + C + HID floats for an unpaired cell's partner
   const one = splat(1.0);
   if (!MAX_POOL) {
     // Own alpha: a cell whose neighbourhood is all zero perceives 0 and outputs the constant.
@@ -387,6 +473,7 @@ export function forwardStep(t: i32, stepKey: u32, cellOffset: i32): void {
       store<u8>(occupiedPtr + n, v128.any_true(any) ? 1 : 0);
     }
   }
+  let own = 0; // cells whose network runs on their own perception, listed at listPtr
   for (let n = 0; n < N; n++) {
     const index = <u32>(cellOffset + n);
     const any = drawFire(stepKey, index, fire);
@@ -412,40 +499,31 @@ export function forwardStep(t: i32, stepKey: u32, cellOffset: i32): void {
       continue;
     }
     store<u8>(ran + n, RAN_OWN);
-    perceive(state, n, p);
-    const h = cellPtr(hidden, n, HID);
-    denseRow(p, P, w0Ptr, HID, b0Ptr, h);
-    if (HIDDEN_ATAN) {
-      const d = cellPtr(slope, n, HID);
-      for (let j = 0; j < HID; j += 4) {
-        const o = <usize>j << 2;
-        const z = v128.load(h + o);
-        v128.store(d + o, f32x4.div(one, f32x4.add(one, f32x4.mul(z, z))));
-        v128.store(h + o, atan4(z));
-      }
-    } else {
-      const zero = f32x4.splat(0);
-      for (let j = 0; j < HID; j += 4) {
-        const o = <usize>j << 2;
-        v128.store(h + o, f32x4.max(v128.load(h + o), zero));
-      }
-    }
-    const y = cellPtr(out, n, C);
-    denseRow(h, HID, w1Ptr, C, b1Ptr, y);
-    for (let c = 0; c < C; c += 4) {
-      const o = <usize>c << 2;
-      let v = v128.load(y + o);
-      if (OUT_SIGMOID) {
-        v = sigmoid4(v);
-        v128.store(y + o, v);
-      }
-      const f = v128.load(fire + o);
-      const old = v128.load(s + o);
-      // replace: y f + s (1 - f); residual: s + y f. Arithmetic, not a select, so a NaN state
-      // stays NaN as in the tfjs step (the divergence guard relies on it).
-      const fired = f32x4.mul(v, f);
-      const updated = REPLACE ? f32x4.add(fired, f32x4.mul(old, f32x4.sub(one, f))) : f32x4.add(old, fired);
-      v128.store(u + o, updated);
+    // The network runs below, two cells at a time: perceive now, into the dp scratch.
+    perceive(state, n, cellPtr(dpPtr, n, P));
+    store<i32>(listPtr + (<usize>own << 2), n);
+    own++;
+  }
+  for (let i = 0; i < own; i += 2) {
+    const n0 = load<i32>(listPtr + (<usize>i << 2));
+    const n1 = i + 1 < own ? load<i32>(listPtr + (<usize>(i + 1) << 2)) : -1;
+    // NOTE: a cell without a partner is computed beside itself (into spare scratch), so every
+    // cell's sums run in the same order whatever its partner: a batch split over threads stays
+    // bit-identical to one engine.
+    const p1 = n1 >= 0 ? cellPtr(dpPtr, n1, P) : cellPtr(dpPtr, n0, P);
+    const h0 = cellPtr(hidden, n0, HID);
+    const h1 = n1 >= 0 ? cellPtr(hidden, n1, HID) : spare;
+    const y1 = n1 >= 0 ? cellPtr(out, n1, C) : spare + (<usize>HID << 2);
+    denseRow2(cellPtr(dpPtr, n0, P), p1, P, w0Ptr, HID, b0Ptr, h0, h1);
+    activateHidden(h0, cellPtr(slope, n0, HID));
+    if (n1 >= 0) activateHidden(h1, cellPtr(slope, n1, HID));
+    else activateHidden(h1, spare + (<usize>(HID + C) << 2));
+    denseRow2(h0, h1, HID, w1Ptr, C, b1Ptr, cellPtr(out, n0, C), y1);
+    for (let k = 0; k < 2; k++) {
+      const n = k == 0 ? n0 : n1;
+      if (n < 0) break;
+      drawFire(stepKey, <u32>(cellOffset + n), fire);
+      updateCell(cellPtr(state, n, C), cellPtr(out, n, C), fire, cellPtr(next, n, C));
     }
   }
   // Alive after the update (max-pool reads the neighbours' updated alpha, so flags first).
@@ -466,6 +544,8 @@ export function forwardStep(t: i32, stepKey: u32, cellOffset: i32): void {
 // ---- backward ----
 
 let tileRows: i32 = 0;
+/** Whether the tile's flush also writes dL/d perception of its cells (dp = W0 dz1). */
+let tileNeedsInput: bool = false;
 
 /** Adds the weight gradients of the buffered rows (TILE of them at most) and empties the tile. */
 function flushTile(tile: usize): void {
@@ -477,6 +557,18 @@ function flushTile(tile: usize): void {
   const rowsP = <usize>P << 2;
   const rowsH = <usize>HID << 2;
   const rowsC = <usize>C << 2;
+  const cells = tdz2 + (<usize>(TILE * C) << 2); // TILE x i32: the tile's cells
+  if (tileNeedsInput) {
+    // dp = W0 dz1, two cells at a time (an odd one out beside itself: same sums either way).
+    const spare = cells + (<usize>TILE << 2);
+    for (let r = 0; r < tileRows; r += 2) {
+      const n0 = load<i32>(cells + (<usize>r << 2));
+      const pair = r + 1 < tileRows;
+      const x1 = pair ? tdz1 + <usize>(r + 1) * rowsH : tdz1 + <usize>r * rowsH;
+      const out1 = pair ? cellPtr(dpPtr, load<i32>(cells + (<usize>(r + 1) << 2)), P) : spare;
+      denseRow2(tdz1 + <usize>r * rowsH, x1, HID, w0tPtr, P, 0, cellPtr(dpPtr, n0, P), out1);
+    }
+  }
   // Unused rows of a partial tile are zero, so every flush does TILE rows.
   for (let r = tileRows; r < TILE; r++) {
     const zero = f32x4.splat(0);
@@ -557,6 +649,7 @@ export function backwardStep(t: i32, stepKey: u32, cellOffset: i32, gradNext: us
   const zero = f32x4.splat(0);
   const one = splat(1.0);
   tileRows = 0;
+  tileNeedsInput = needInput;
   for (let n = 0; n < N; n++) {
     const index = <u32>(cellOffset + n);
     drawFire(stepKey, index, fire);
@@ -636,7 +729,7 @@ export function backwardStep(t: i32, stepKey: u32, cellOffset: i32, gradNext: us
       v128.store(rowH + o, hv);
     }
     perceive(state, n, tp + (<usize>(tileRows * P) << 2));
-    if (needInput) denseRow(dz1, HID, w0tPtr, P, 0, dp);
+    store<i32>(tdz2 + (<usize>(TILE * C + tileRows) << 2), n);
     tileRows++;
     if (tileRows == TILE) flushTile(tile);
   }
