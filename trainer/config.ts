@@ -39,6 +39,12 @@ export interface TrainOptions {
 
   readonly iterations: number;
   /**
+   * Growth only: start from the target cropped to this fraction of its radius around the centre
+   * (the essay's "heavily cropped version") instead of one seed cell; the crop is embedded in the
+   * model as its start image. 0 (default): the seed.
+   */
+  readonly crop: number;
+  /**
    * A training-time budget in minutes (0: none): the run stops when its training clock (kept
    * across --resume) reaches it, or at `iterations`, whichever comes first, and exports the best
    * weights seen (highest curriculum level, then lowest smoothed loss).
@@ -146,6 +152,7 @@ export function resolveOptions(input: TrainOptionsInput): TrainOptions {
     gridHeight: input.gridHeight ?? size + 2 * TARGET_PADDING,
     iterations: input.iterations ?? 2000,
     minutes: input.minutes ?? 0,
+    crop: input.crop ?? 0,
     batch: input.batch ?? 8,
     poolSize: input.poolSize ?? 0,
     poolDamage: input.poolDamage ?? (input.task === 'healing' ? 3 : 0),
@@ -179,6 +186,8 @@ export function resolveOptions(input: TrainOptionsInput): TrainOptions {
   }
   checkInteger('iterations', options.iterations, 0);
   checkNumber('minutes', options.minutes, 0, 1e6);
+  checkNumber('crop', options.crop, 0, 1);
+  if (options.crop > 0 && options.task !== 'growth') fail(`--crop is a growth start; a ${options.task} model starts from the whole target`);
   checkInteger('batch', options.batch, 1, 1024);
   checkInteger('pool size', options.poolSize, 0, 1 << 20);
   if (options.poolSize > 0 && options.poolSize < options.batch) fail(`pool size ${options.poolSize} is smaller than the batch ${options.batch}`);
@@ -233,15 +242,21 @@ export interface RunIdentity {
   readonly batch: number;
   readonly poolSize: number;
   readonly seed: number;
+  /** Growth's start crop (0: the seed). Absent in checkpoints written before it existed (= 0). */
+  readonly crop?: number;
 }
 
 /** Human-readable differences `name: checkpoint vs now`, empty when the identities match. */
 export function identityDifferences(saved: RunIdentity, current: RunIdentity): string[] {
   const differences: string[] = [];
-  for (const key of Object.keys(saved) as (keyof RunIdentity)[]) {
-    if (saved[key] !== current[key]) {
+  // Fields added later are absent from older checkpoints: absent means the default (crop 0).
+  const valueOf = (identity: RunIdentity, key: keyof RunIdentity): RunIdentity[keyof RunIdentity] => (key === 'crop' ? (identity.crop ?? 0) : identity[key]);
+  const keys = new Set([...Object.keys(saved), ...Object.keys(current)] as (keyof RunIdentity)[]);
+  for (const key of keys) {
+    const [before, now] = [valueOf(saved, key), valueOf(current, key)];
+    if (before !== now) {
       const label = key === 'targetCrc' ? 'target pixels' : key;
-      differences.push(key === 'targetCrc' ? `${label} differ` : `${label}: ${String(saved[key])} in the checkpoint, ${String(current[key])} now`);
+      differences.push(key === 'targetCrc' ? `${label} differ` : `${label}: ${String(before)} in the checkpoint, ${String(now)} now`);
     }
   }
   return differences;

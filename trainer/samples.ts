@@ -22,8 +22,16 @@ export class TaskSetting {
   readonly box: { readonly x0: number; readonly y0: number; readonly x1: number; readonly y1: number };
   /** Half the target's diagonal: the unit of truncation and bite radii. */
   readonly radius: number;
+  /**
+   * Growth from a crop (the essay's start): the target kept within this fraction of its radius
+   * around the centre, no seed; 0: growth from the seed.
+   */
+  readonly crop: number;
+  /** With a crop: the cropped target as an RGBA image (the model's embedded start). */
+  readonly cropImage: Uint8Array | undefined;
+  private readonly cropState: CaState | undefined;
 
-  constructor(arch: Architecture, task: Task, target: Pick<TargetImage, 'width' | 'height' | 'rgba'>, width: number, height: number) {
+  constructor(arch: Architecture, task: Task, target: Pick<TargetImage, 'width' | 'height' | 'rgba'>, width: number, height: number, crop = 0) {
     this.arch = arch;
     this.task = task;
     this.width = width;
@@ -35,15 +43,32 @@ export class TaskSetting {
     const y0 = Math.floor((height - target.height) / 2);
     this.box = { x0, y0, x1: x0 + target.width, y1: y0 + target.height };
     this.radius = Math.hypot(target.width, target.height) / 2;
+    this.crop = task === 'growth' ? crop : 0;
+    if (this.crop > 0) {
+      // Pixels whose grid cell lies outside the crop disc are cleared, so the runtime's
+      // stateFromImage of this image is exactly the training's hardest start.
+      const rgba = target.rgba.slice();
+      const limit = (this.crop * this.radius) ** 2;
+      for (let py = 0; py < target.height; py++) {
+        for (let px = 0; px < target.width; px++) {
+          const gx = x0 + px;
+          const gy = y0 + py;
+          if ((gx + 0.5 - width / 2) ** 2 + (gy + 0.5 - height / 2) ** 2 < limit) continue;
+          rgba.fill(0, (py * target.width + px) * 4, (py * target.width + px + 1) * 4);
+        }
+      }
+      this.cropImage = rgba;
+      this.cropState = stateFromImage(arch, width, height, rgba, target.width, target.height, { premultiplied: true });
+    }
   }
 
   get cellValues(): number {
     return this.width * this.height * this.arch.channels;
   }
 
-  /** The model's unperturbed start: the seed (growth) or the target image (persistence, healing). */
+  /** The model's unperturbed start: the seed or the crop (growth), or the target image. */
   get modelStart(): CaState {
-    return this.task === 'growth' ? this.seed : this.image;
+    return this.task === 'growth' ? (this.cropState ?? this.seed) : this.image;
   }
 
   private state(data: Float32Array): CaState {
@@ -53,7 +78,11 @@ export class TaskSetting {
   /** A fresh start for a training sample at `difficulty`. */
   start(difficulty: Difficulty, rng: Rng): Float32Array {
     let data: Float32Array;
-    if (this.task === 'growth') {
+    if (this.task === 'growth' && this.cropState) {
+      // Easier levels keep more of the target; the hardest is the crop itself.
+      data = new Float32Array(this.cellValues);
+      this.copyTargetWithin(data, Math.max(difficulty.truncation, this.crop) * this.radius, false);
+    } else if (this.task === 'growth') {
       data = this.seed.data.slice();
       if (difficulty.truncation > 0) this.copyTargetWithin(data, difficulty.truncation * this.radius);
     } else {
@@ -65,7 +94,7 @@ export class TaskSetting {
   }
 
   /** Growth's easier starts: the target's cells within `radius` of the centre, plus the seed. */
-  private copyTargetWithin(data: Float32Array, radius: number): void {
+  private copyTargetWithin(data: Float32Array, radius: number, seed = true): void {
     const { width, height } = this;
     const channels = this.arch.channels;
     const cx = width / 2;
@@ -77,7 +106,7 @@ export class TaskSetting {
         data.set(this.image.data.subarray(base, base + channels), base);
       }
     }
-    plantSeed(this.state(data), this.arch, Math.floor(width / 2), Math.floor(height / 2));
+    if (seed) plantSeed(this.state(data), this.arch, Math.floor(width / 2), Math.floor(height / 2));
   }
 
   /** Cuts a disc of `fraction` x radius at a uniform position over the target's box. */

@@ -147,6 +147,7 @@ function identityOf(options: TrainOptions, target: TargetImage | Checkpoint['tar
     batch: options.batch,
     poolSize: options.poolSize,
     seed: options.seed,
+    ...(options.crop > 0 ? { crop: options.crop } : {}),
   };
 }
 
@@ -198,7 +199,7 @@ export async function train(options: TrainOptions, hooks: TrainHooks = {}): Prom
   }
   // NOTE: inputs first, backend second: a bad target is reported without loading TensorFlow.js.
   const backend = await selectBackend(options.backend);
-  const setting = new TaskSetting(arch, options.task, target, options.gridWidth, options.gridHeight);
+  const setting = new TaskSetting(arch, options.task, target, options.gridWidth, options.gridHeight, options.crop);
   await mkdir(options.runDir, { recursive: true });
 
   const network = TrainableNetwork.fromArchitecture(arch);
@@ -457,7 +458,12 @@ export async function train(options: TrainOptions, hooks: TrainHooks = {}): Prom
   }
   if (options.previewEvery > 0 && (budgetSpent || iteration % options.previewEvery !== 0)) await preview();
   const finalLoss = losses.length ? mean(losses.slice(-FINAL_LOSS_WINDOW)) : 0;
-  const start: StartState = options.task === 'growth' ? { kind: 'seed' } : { kind: 'image', width: target.width, height: target.height, rgba: target.rgba };
+  const start: StartState =
+    options.task !== 'growth'
+      ? { kind: 'image', width: target.width, height: target.height, rgba: target.rgba }
+      : setting.cropImage
+        ? { kind: 'image', width: target.width, height: target.height, rgba: setting.cropImage }
+        : { kind: 'seed' };
   const model = createModel(network.toArchitecture(arch), {
     name: options.name,
     task: options.task,

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import sharp from 'sharp';
-import { decodeModel } from '../../runtime/format/index.js';
+import { createArchitecture, decodeModel } from '../../runtime/format/index.js';
 import { runSteps, startState } from '../../runtime/reference/index.js';
 import { selectBackend } from '../../trainer/backend.js';
 import { CHECKPOINT_FILE, PREVIOUS_CHECKPOINT_FILE } from '../../trainer/checkpoint.js';
@@ -19,6 +19,8 @@ import type { Difficulty } from '../../trainer/curriculum.js';
 import { TrainerError } from '../../trainer/errors.js';
 import { TrainableNetwork } from '../../trainer/network.js';
 import { hashRollout } from '../../trainer/preview.js';
+import { Rng } from '../../trainer/rng.js';
+import { TaskSetting } from '../../trainer/samples.js';
 import { TfStep } from '../../trainer/step.js';
 import { DEAD_STREAK_WARNING, train, type TrainEvent } from '../../trainer/train.js';
 
@@ -282,4 +284,24 @@ describe('training a tiny sprite', () => {
   it('rejects a negative budget', () => {
     assert.throws(() => tinyOptions('bad-budget', { minutes: -1 }), (error: unknown) => error instanceof TrainerError && /minutes must be a number in \[0, 1000000\], got -1/.test(error.message));
   });
+  it('grows from a crop (--crop): the hardest start is the crop, embedded in the model as its start image', async () => {
+    const options = tinyOptions('crop', { iterations: 2, crop: 0.4 });
+    await train(options);
+    const model = decodeModel(new Uint8Array(await readFile(options.out)));
+    const start = model.metadata.start;
+    assert.ok(start.kind === 'image', 'a cropped growth model starts from an image');
+    const target = await sharp(FIXTURE).resize(8, 8, { fit: 'contain', background: { r: 0, g: 0, b: 0, alpha: 0 } }).ensureAlpha().raw().toBuffer();
+    const opaque = (rgba: Uint8Array | Buffer): number => rgba.filter((_, i) => i % 4 === 3 && rgba[i]! > 0).length;
+    assert.ok(opaque(start.rgba) > 0 && opaque(start.rgba) < opaque(target), `crop keeps ${opaque(start.rgba)} of ${opaque(target)} pixels`);
+    // The training's hardest start is what the runtime builds from that image.
+    const setting = new TaskSetting(createArchitecture({ rule: 'distill' }), 'growth', { width: start.width, height: start.height, rgba: start.rgba }, 12, 12, 0.4);
+    const hardest = setting.start({ minSteps: 1, maxSteps: 1, noise: 0, truncation: 0, bites: 0, biteRadius: 0, lateDamage: 0 }, Rng.fromSeed(1));
+    assert.deepEqual(hardest, startState(model).data);
+    await assert.rejects(
+      train(tinyOptions('crop', { iterations: 4, resume: true })),
+      (error: unknown) => error instanceof TrainerError && error.code === 'resume-mismatch' && /crop: 0.4 in the checkpoint, 0 now/.test(error.message),
+    );
+    assert.throws(() => tinyOptions('crop-persist', { task: 'persistence', crop: 0.4 }), /--crop is a growth start/);
+  });
+
 });

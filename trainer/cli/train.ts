@@ -41,6 +41,8 @@ model
 
 training
   --iterations <n>         total iterations (default 2000)
+  --crop <f>               growth from the target cropped to f x its radius (the essay's start,
+                           embedded in the model) instead of one seed cell (default 0: the seed)
   --minutes <m>            training-time budget: stop at m minutes (or --iterations, the first)
                            and export the best weights so far (default: no budget)
   --batch <n>              rollouts per iteration (default 8)
@@ -91,6 +93,7 @@ const FLAGS = {
   'alive-threshold': { type: 'string' },
   iterations: { type: 'string' },
   minutes: { type: 'string' },
+  crop: { type: 'string' },
   batch: { type: 'string' },
   pool: { type: 'boolean' },
   'pool-size': { type: 'string' },
@@ -169,6 +172,7 @@ export function explicitOptions(values: Values): Partial<TrainOptionsInput> {
     aliveThreshold: number(values, 'alive-threshold'),
     iterations: number(values, 'iterations'),
     minutes: number(values, 'minutes'),
+    crop: number(values, 'crop'),
     batch: number(values, 'batch'),
     poolSize,
     poolDamage: number(values, 'pool-damage'),
