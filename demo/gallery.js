@@ -1,4 +1,6 @@
-// Gallery: one entry per model in models/gallery.json, each with its live element.
+// Gallery: one entry per model in models/gallery.json, each with its live element. Entries with a
+// `reference` field are models published by others (the Distill article's), labelled as such:
+// their source and credit instead of a training command and report.
 import { flatten, formatValue, h, loadGallery, rowsToList, rowsToTable, showError } from './shared.js';
 
 const container = document.getElementById('gallery');
@@ -9,7 +11,9 @@ function entryView(entry) {
   const sprite = h(
     'nca-canvas',
     { id, class: 'sprite', src: entry.modelHref, pixelated: true, loop: true, alt: `${entry.name}: live model, bite it with the pointer` },
-    entry.spriteHref ? h('img', { slot: 'fallback', src: entry.spriteHref, alt: entry.name }) : h('span', { slot: 'fallback', text: entry.name }),
+    entry.fallbackHref || entry.spriteHref
+      ? h('img', { slot: 'fallback', src: entry.fallbackHref ?? entry.spriteHref, alt: entry.name })
+      : h('span', { slot: 'fallback', text: entry.name }),
   );
 
   const facts = rowsToList([
@@ -20,6 +24,7 @@ function entryView(entry) {
   ]);
 
   const scores = entry.scores && typeof entry.scores === 'object' ? rowsToTable(flatten(entry.scores), 'Scores (nca eval)') : h('p', { text: 'No scores recorded.' });
+  const reference = entry.reference && typeof entry.reference === 'object' ? entry.reference : undefined;
 
   return h(
     'article',
@@ -30,16 +35,23 @@ function entryView(entry) {
       {},
       h('h2', { id: titleId, text: entry.name }),
       entry.placeholder ? h('p', { class: 'notice', text: String(entry.placeholder) }) : undefined,
+      reference
+        ? h(
+            'p',
+            { class: 'notice reference' },
+            h('strong', { text: 'Reference model, not trained here. ' }),
+            `${String(reference.note ?? '')} Source: ${String(reference.source ?? '')}. Credit: ${String(reference.credit ?? '')}.`,
+          )
+        : undefined,
       facts,
       scores,
-      h('h3', { text: 'Trained with' }),
+      h('h3', { text: reference ? 'Imported with' : 'Trained with' }),
       h('pre', { class: 'command' }, h('code', { text: String(entry.command ?? '(command not recorded)') })),
       h(
         'p',
         {},
         h('a', { href: entry.modelHref, download: entry.file, text: `Download ${entry.file}` }),
-        ' · ',
-        h('a', { href: `report.html?run=${encodeURIComponent(entry.run)}`, text: `Training report of ${entry.name}` }),
+        ...(reference ? [] : [' · ', h('a', { href: `report.html?run=${encodeURIComponent(entry.run)}`, text: `Training report of ${entry.name}` })]),
       ),
     ),
   );

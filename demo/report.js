@@ -76,8 +76,9 @@ async function show(entry) {
 }
 
 try {
-  const entries = await loadGallery();
-  if (entries.length === 0) throw new Error('models/gallery.json lists no models');
+  // Reference models (published by others, `reference` in gallery.json) have no training run here.
+  const entries = (await loadGallery()).filter((entry) => !entry.reference);
+  if (entries.length === 0) throw new Error('models/gallery.json lists no trained models');
   select.replaceChildren(...entries.map((entry) => h('option', { value: entry.run, text: `${entry.name} (${entry.run})` })));
   select.disabled = false;
   const wanted = new URLSearchParams(location.search).get('run');

@@ -10,7 +10,7 @@ function basename(path) {
 
 /**
  * One gallery.json entry made safe to use: the model file is always looked up in models/, the
- * sprite in sprites/, the training run in runs/<run>/ (`run` if given, else the file's name
+ * sprite in sprites/, the no-JavaScript animation (`fallback`) in fallbacks/, the training run in runs/<run>/ (`run` if given, else the file's name
  * without .nca).
  */
 export function normalizeEntry(entry) {
@@ -25,6 +25,7 @@ export function normalizeEntry(entry) {
     name: String(entry.name ?? slug),
     modelHref: `models/${file}`,
     spriteHref: entry.sprite ? `sprites/${basename(entry.sprite)}` : undefined,
+    fallbackHref: entry.fallback ? `fallbacks/${basename(entry.fallback)}` : undefined,
     runHref: `runs/${run}/`,
   };
 }

@@ -11,6 +11,7 @@
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeGalleryDoc } from './gallery-doc.js';
 
 interface GalleryEntry {
   readonly name: string;
@@ -158,30 +159,10 @@ for (const entry of GALLERY) {
   });
 }
 
-writeFileSync(galleryPath, `${JSON.stringify(published, null, 2)}\n`);
+// The article's reference models belong to `npm run import:distill`: kept as they are, last.
+const references = previous.filter((item) => item['reference'] !== undefined);
+writeFileSync(galleryPath, `${JSON.stringify([...published, ...references], null, 2)}\n`);
 console.error(`gallery: wrote ${galleryPath}`);
 
-/** docs/gallery.md: the same facts as gallery.json, for readers of the repository. */
-function galleryMarkdown(items: ReadonlyArray<Record<string, unknown>>): string {
-  const lines = [
-    '# Gallery',
-    '',
-    'The pretrained models in `demo/models/`, written by `npm run train:gallery` (which also wrote',
-    'this page). Scores come from `nca eval <model> --target demo/sprites/<sprite>` (thresholds in',
-    '[cli.md](cli.md)); training ran on 2 shared CPU cores (WebAssembly backend).',
-    '',
-  ];
-  for (const item of items) {
-    const scores = (item['scores'] ?? {}) as Record<string, unknown>;
-    lines.push(`## ${String(item['name'])}`, '');
-    lines.push(`- file: \`demo/models/${String(item['file'])}\`, task **${String(item['task'])}**, rule **${String(item['rule'])}**, sprite \`${String(item['sprite'])}\``);
-    lines.push(`- training time: ${String(item['trainingMinutes'])} min`, '');
-    lines.push('| score | value |', '|---|---|');
-    for (const [key, value] of Object.entries(scores)) lines.push(`| ${key} | ${String(value)} |`);
-    lines.push('', '```sh', String(item['command']), '```', '');
-  }
-  return lines.join('\n');
-}
-
-writeFileSync(join('docs', 'gallery.md'), galleryMarkdown(published));
+writeGalleryDoc();
 console.error('gallery: wrote docs/gallery.md');

@@ -13,9 +13,14 @@ interface GalleryEntry {
   readonly scores?: Record<string, unknown>;
   readonly command?: string;
   readonly previewEvery?: number;
+  /** Set on a model published by others (the Distill article's): no training run of ours. */
+  readonly reference?: { readonly source: string; readonly credit: string };
+  readonly fallback?: string;
 }
 
 const GALLERY: GalleryEntry[] = JSON.parse(readFileSync(new URL('../../demo/models/gallery.json', import.meta.url), 'utf8'));
+/** The models trained here, each with a run folder (the training report lists only these). */
+const TRAINED = GALLERY.filter((entry) => !entry.reference);
 const basename = (path: string) => path.split(/[\\/]/).pop()!;
 const runOf = (entry: GalleryEntry) => basename(entry.run ?? basename(entry.file).replace(/\.nca$/i, ''));
 
@@ -147,6 +152,16 @@ test('gallery: lists every model in gallery.json, live, with scores, command and
       expect(await entry.locator('table.scores tr').count()).toBeGreaterThanOrEqual(Object.keys(model.scores).length);
     }
     await expect(entry.locator('nca-canvas')).toHaveAttribute('src', `models/${file}`);
+    if (model.reference) {
+      // A reference model is labelled as one, credits its source, and links no training report.
+      await expect(entry.locator('.reference')).toContainText('Reference model, not trained here.');
+      await expect(entry.locator('.reference')).toContainText(model.reference.credit);
+      await expect(entry.getByRole('heading', { level: 3, name: 'Imported with' })).toBeVisible();
+      await expect(entry.getByRole('link', { name: /Training report/ })).toHaveCount(0);
+      if (model.fallback) await expect(entry.locator('nca-canvas > img[slot="fallback"]')).toHaveAttribute('src', `fallbacks/${model.fallback}`);
+    } else {
+      await expect(entry.getByRole('link', { name: `Training report of ${model.name}` })).toHaveCount(1);
+    }
   }
   await expectAllRunning(page, GALLERY.length);
   await expectLinksResolve(page);
@@ -195,7 +210,7 @@ test('embed without JavaScript: each element shows its fallback animation', asyn
 test('report: the loss plot, preview strip and summary of a run from gallery.json', async ({ page }) => {
   const errors = watchErrors(page);
   await page.goto('/demo/report.html');
-  const first = runOf(GALLERY[0]!);
+  const first = runOf(TRAINED[0]!);
   await expect(page.getByLabel('Model')).toHaveValue(first);
   const plot = page.locator('#loss-plot');
   await expect(plot).toHaveAttribute('src', `runs/${first}/loss.svg`);
@@ -210,14 +225,16 @@ test('report: the loss plot, preview strip and summary of a run from gallery.jso
   expect(await page.locator('.summary').innerText()).not.toMatch(/(^|\s)\/(work|home|tmp|Users)\//);
 
   // Another run: picked from the select, or deep-linked with ?run=.
-  const last = runOf(GALLERY.at(-1)!);
+  const last = runOf(TRAINED.at(-1)!);
+  // Reference models have no run here, so they are not offered.
+  await expect(page.getByLabel('Model').locator('option')).toHaveCount(TRAINED.length);
   await page.getByLabel('Model').selectOption(last);
   await expect(plot).toHaveAttribute('src', `runs/${last}/loss.svg`);
   await expect(page).toHaveURL(new RegExp(`[?&]run=${last}`));
   await page.goto(`/demo/report.html?run=${encodeURIComponent(last)}`);
   await expect(page.getByLabel('Model')).toHaveValue(last);
   // With `previewEvery`, the earlier strips are listed too, folded away.
-  const series = GALLERY.find((entry) => Number(entry.previewEvery) > 0);
+  const series = TRAINED.find((entry) => Number(entry.previewEvery) > 0);
   if (series) {
     await page.goto(`/demo/report.html?run=${encodeURIComponent(runOf(series))}`);
     await expect(page.locator('.strips details summary')).toContainText('earlier preview');
