@@ -4,7 +4,8 @@ Reads a JSON list of workloads on stdin ({rule, hidden, grid, batch, steps, thre
 one JSON object per workload: {"rule", "hidden", "grid", "batch", "steps", "threads",
 "msPerIteration"}. One iteration = a rollout of `batch` samples for `steps` steps from a grown-
 looking start (a centred disc over 31 % of the grid alive, as the TypeScript bench uses),
-back-propagation through time of the RGBA mean squared error of the last state, and an Adam step.
+back-propagation through time of the RGBA mean squared error of the last state, and an Adam step,
+timed over 2 iterations after a warm-up (PyTorch on this machine takes seconds per iteration).
 
 The essay rule as its own code writes it: a fixed depthwise 3x3 perception [identity, Moore mean,
 sobel_x + sobel_y], 1x1 convolutions, atan, sigmoid, a per-element random replace mask
@@ -26,7 +27,7 @@ import torch.nn.functional as F
 
 CHANNELS = 16
 FIRE_RATE = 0.5
-TIMED = 3
+TIMED = 2
 
 
 def kernels(rule):
@@ -80,6 +81,9 @@ def start_state(batch, grid, generator):
 
 def time_workload(workload, memory_format):
     torch.set_num_threads(workload["threads"])
+    # NOTE: without this, subnormal intermediates made some workloads ~10x slower on this CPU
+    # (essay 40x40: 9 s per iteration, 72x72: 1 s); a tuned PyTorch run flushes them.
+    torch.set_flush_denormal(True)
     torch.manual_seed(1)
     generator = torch.Generator().manual_seed(1)
     model = Nca(workload["rule"], workload["hidden"]).to(memory_format=memory_format)

@@ -135,10 +135,16 @@ describe('fused engine = tfjs step (loss, final state, gradients)', () => {
     assert.ok(relativeError(ramp.gradients[0]!, constant.gradients[0]!) > 1e-3, 'ramp and constant gradients are the same: no dead cell was pushed');
   });
 
-  it('a NaN start (the divergence hook) gives a NaN loss, as in the tfjs step', () => {
+  it('a NaN start (the divergence hook) gives a NaN loss, as in the tfjs step, and leaves nothing behind', () => {
     const testCase = makeCase('essay', 3, 16);
-    const result = new FusedEngine(testCase.arch).run({ ...testCase.rollout, poison: true }, testCase.weights);
+    const engine = new FusedEngine(testCase.arch);
+    const clean = engine.run(testCase.rollout, testCase.weights);
+    const result = engine.run({ ...testCase.rollout, poison: true }, testCase.weights);
     assert.ok(result.perSample.every((v) => Number.isNaN(v)));
+    // The same engine's next rollout is unaffected by the NaNs the poisoned one left in scratch.
+    const again = engine.run(testCase.rollout, testCase.weights);
+    assert.deepEqual(again.perSample, clean.perSample);
+    again.gradients.forEach((g, i) => assert.deepEqual(g, clean.gradients[i]));
   });
 });
 

@@ -55,7 +55,7 @@ let listPtr: usize = 0; // [N] i32 scratch: the cells the network runs on
 const RAN_OWN: u8 = 1;
 const RAN_CONSTANT: u8 = 2;
 
-const TILE: i32 = 4; // rows per weight-gradient flush
+const TILE: i32 = 8; // rows per weight-gradient flush
 
 export function configure(
   channels: i32,
@@ -547,6 +547,35 @@ let tileRows: i32 = 0;
 /** Whether the tile's flush also writes dL/d perception of its cells (dp = W0 dz1). */
 let tileNeedsInput: bool = false;
 
+/**
+ * g[k, j] += sum over the tile's TILE (8) rows r of x[r, k] y[r, j], for x [TILE, xs] and
+ * y [TILE, ys] row-major: each gradient vector is loaded and stored once per tile.
+ */
+function addOuterProducts(x: usize, xs: i32, y: usize, ys: i32, g: usize): void {
+  const xRow = <usize>xs << 2;
+  const yRow = <usize>ys << 2;
+  for (let k = 0; k < xs; k++) {
+    const at = x + (<usize>k << 2);
+    const x0 = v128.load32_splat(at);
+    const x1 = v128.load32_splat(at + xRow);
+    const x2 = v128.load32_splat(at + 2 * xRow);
+    const x3 = v128.load32_splat(at + 3 * xRow);
+    const x4 = v128.load32_splat(at + 4 * xRow);
+    const x5 = v128.load32_splat(at + 5 * xRow);
+    const x6 = v128.load32_splat(at + 6 * xRow);
+    const x7 = v128.load32_splat(at + 7 * xRow);
+    const row = g + <usize>k * yRow;
+    for (let j = 0; j < ys; j += 4) {
+      const o = <usize>j << 2;
+      let even = f32x4.add(f32x4.mul(x0, v128.load(y + o)), f32x4.mul(x2, v128.load(y + 2 * yRow + o)));
+      let odd = f32x4.add(f32x4.mul(x1, v128.load(y + yRow + o)), f32x4.mul(x3, v128.load(y + 3 * yRow + o)));
+      even = f32x4.add(even, f32x4.add(f32x4.mul(x4, v128.load(y + 4 * yRow + o)), f32x4.mul(x6, v128.load(y + 6 * yRow + o))));
+      odd = f32x4.add(odd, f32x4.add(f32x4.mul(x5, v128.load(y + 5 * yRow + o)), f32x4.mul(x7, v128.load(y + 7 * yRow + o))));
+      v128.store(row + o, f32x4.add(v128.load(row + o), f32x4.add(even, odd)));
+    }
+  }
+}
+
 /** Adds the weight gradients of the buffered rows (TILE of them at most) and empties the tile. */
 function flushTile(tile: usize): void {
   if (tileRows == 0) return;
@@ -569,29 +598,19 @@ function flushTile(tile: usize): void {
       denseRow2(tdz1 + <usize>r * rowsH, x1, HID, w0tPtr, P, 0, cellPtr(dpPtr, n0, P), out1);
     }
   }
-  // Unused rows of a partial tile are zero, so every flush does TILE rows.
+  // Unused rows of a partial tile are zero, so every flush does TILE rows. All four parts: a
+  // stale NaN (left by a poisoned rollout) times a zero would still be NaN.
   for (let r = tileRows; r < TILE; r++) {
     const zero = f32x4.splat(0);
-    for (let j = 0; j < HID; j += 4) v128.store(tdz1 + <usize>r * rowsH + (<usize>j << 2), zero);
+    for (let k = 0; k < P; k += 4) v128.store(tp + <usize>r * rowsP + (<usize>k << 2), zero);
+    for (let j = 0; j < HID; j += 4) {
+      v128.store(tdz1 + <usize>r * rowsH + (<usize>j << 2), zero);
+      v128.store(th + <usize>r * rowsH + (<usize>j << 2), zero);
+    }
     for (let c = 0; c < C; c += 4) v128.store(tdz2 + <usize>r * rowsC + (<usize>c << 2), zero);
   }
   // gw0[k, j] += sum_r p[r, k] dz1[r, j]
-  for (let k = 0; k < P; k++) {
-    const x0 = v128.load32_splat(tp + (<usize>k << 2));
-    const x1 = v128.load32_splat(tp + rowsP + (<usize>k << 2));
-    const x2 = v128.load32_splat(tp + 2 * rowsP + (<usize>k << 2));
-    const x3 = v128.load32_splat(tp + 3 * rowsP + (<usize>k << 2));
-    const g = gw0Ptr + <usize>k * rowsH;
-    for (let j = 0; j < HID; j += 4) {
-      const o = <usize>j << 2;
-      let acc = v128.load(g + o);
-      acc = f32x4.add(acc, f32x4.mul(x0, v128.load(tdz1 + o)));
-      acc = f32x4.add(acc, f32x4.mul(x1, v128.load(tdz1 + rowsH + o)));
-      acc = f32x4.add(acc, f32x4.mul(x2, v128.load(tdz1 + 2 * rowsH + o)));
-      acc = f32x4.add(acc, f32x4.mul(x3, v128.load(tdz1 + 3 * rowsH + o)));
-      v128.store(g + o, acc);
-    }
-  }
+  addOuterProducts(tp, P, tdz1, HID, gw0Ptr);
   for (let j = 0; j < HID; j += 4) {
     const o = <usize>j << 2;
     let acc = v128.load(gb0Ptr + o);
@@ -599,22 +618,7 @@ function flushTile(tile: usize): void {
     v128.store(gb0Ptr + o, acc);
   }
   // gw1[j, c] += sum_r h[r, j] dz2[r, c]
-  for (let j = 0; j < HID; j++) {
-    const x0 = v128.load32_splat(th + (<usize>j << 2));
-    const x1 = v128.load32_splat(th + rowsH + (<usize>j << 2));
-    const x2 = v128.load32_splat(th + 2 * rowsH + (<usize>j << 2));
-    const x3 = v128.load32_splat(th + 3 * rowsH + (<usize>j << 2));
-    const g = gw1Ptr + <usize>j * rowsC;
-    for (let c = 0; c < C; c += 4) {
-      const o = <usize>c << 2;
-      let acc = v128.load(g + o);
-      acc = f32x4.add(acc, f32x4.mul(x0, v128.load(tdz2 + o)));
-      acc = f32x4.add(acc, f32x4.mul(x1, v128.load(tdz2 + rowsC + o)));
-      acc = f32x4.add(acc, f32x4.mul(x2, v128.load(tdz2 + 2 * rowsC + o)));
-      acc = f32x4.add(acc, f32x4.mul(x3, v128.load(tdz2 + 3 * rowsC + o)));
-      v128.store(g + o, acc);
-    }
-  }
+  addOuterProducts(th, HID, tdz2, C, gw1Ptr);
   for (let c = 0; c < C; c += 4) {
     const o = <usize>c << 2;
     let acc = v128.load(gb1Ptr + o);
