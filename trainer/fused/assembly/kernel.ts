@@ -137,8 +137,7 @@ export function prepareConstant(): void {
     const o = <usize>j << 2;
     const z = v128.load(b0Ptr + o);
     if (HIDDEN_ATAN) {
-      v128.store(d + o, f32x4.div(one, f32x4.add(one, f32x4.mul(z, z))));
-      v128.store(h + o, atan4(z));
+      v128.store(h + o, atan4(z, d + o));
     } else {
       v128.store(h + o, f32x4.max(z, f32x4.splat(0)));
     }
@@ -182,24 +181,33 @@ export function heapBase(): usize {
   return f32x4.splat(x);
 }
 
-/** atan on four lanes: Cephes' atanf (range reduction to |t| <= tan(pi/8), degree-9 odd polynomial). */
-function atan4(x: v128): v128 {
+/**
+ * atan on four lanes, Cephes' atanf (range reduction to |t| <= tan(pi/8), degree-9 odd
+ * polynomial), and its slope 1 / (1 + x^2) stored at `slope`: both divisions share one.
+ */
+function atan4(x: v128, slope: usize): v128 {
   const sign = v128.and(x, i32x4.splat(0x80000000));
   const a = f32x4.abs(x);
   const big = f32x4.gt(a, splat(2.414213562373095));
   const mid = f32x4.gt(a, splat(0.41421356237309503));
   const one = splat(1.0);
-  // t = big ? -1/a : mid ? (a-1)/(a+1) : a, with one division.
+  // Clamped so den * q stays finite; beyond 1e12, atan is pi/2 and the slope 0 in float32.
+  const ac = f32x4.min(a, splat(1e12));
+  // t = big ? -1/a : mid ? (a-1)/(a+1) : a, as num / den.
   const num = v128.bitselect(splat(-1.0), v128.bitselect(f32x4.sub(a, one), a, mid), big);
-  const den = v128.bitselect(a, v128.bitselect(f32x4.add(a, one), one, mid), big);
-  const t = f32x4.div(num, den);
+  const den = v128.bitselect(ac, v128.bitselect(f32x4.add(a, one), one, mid), big);
+  // One division: r = 1 / (den q), so 1 / den = r q and 1 / q = r den.
+  const q = f32x4.add(one, f32x4.mul(ac, ac));
+  const r = f32x4.div(one, f32x4.mul(den, q));
+  v128.store(slope, f32x4.mul(r, den));
+  const t = f32x4.mul(num, f32x4.mul(r, q));
   const base = v128.bitselect(splat(1.5707963267948966), v128.and(splat(0.7853981633974483), mid), big);
   const z = f32x4.mul(t, t);
   let poly = f32x4.sub(f32x4.mul(splat(8.05374449538e-2), z), splat(1.38776856032e-1));
   poly = f32x4.add(f32x4.mul(poly, z), splat(1.99777106478e-1));
   poly = f32x4.sub(f32x4.mul(poly, z), splat(3.33329491539e-1));
-  const r = f32x4.add(base, f32x4.add(t, f32x4.mul(f32x4.mul(poly, z), t)));
-  return v128.xor(r, sign);
+  const result = f32x4.add(base, f32x4.add(t, f32x4.mul(f32x4.mul(poly, z), t)));
+  return v128.xor(result, sign);
 }
 
 /** exp on four lanes (inputs clamped to [-87, 87]): 2^n x a degree-6 polynomial of the rest. */
@@ -414,9 +422,7 @@ function activateHidden(h: usize, slope: usize): void {
     const one = splat(1.0);
     for (let j = 0; j < HID; j += 4) {
       const o = <usize>j << 2;
-      const z = v128.load(h + o);
-      v128.store(slope + o, f32x4.div(one, f32x4.add(one, f32x4.mul(z, z))));
-      v128.store(h + o, atan4(z));
+      v128.store(h + o, atan4(v128.load(h + o), slope + o));
     }
   } else {
     const zero = f32x4.splat(0);
