@@ -23,6 +23,8 @@ interface GalleryEntry {
   readonly options: readonly string[];
   /** Train to `--iterations` first, then `--resume` up to this many (the learning-rate decay point moves with it). */
   readonly continueTo?: number;
+  /** `options` replace COMMON instead of following it (runs recorded with other size or batch flags). */
+  readonly ownOptions?: boolean;
 }
 
 const COMMON = ['--size', '24', '--grid', '36', '--batch', '4', '--preview-every', '100'];
@@ -32,6 +34,9 @@ export const GALLERY: readonly GalleryEntry[] = [
   { name: 'dragon-persist', title: 'dragon (persistence, Distill rule)', sprite: 'dragon.png', task: 'persistence', rule: 'distill', seed: 6, options: ['--iterations', '500', '--pool', '--pool-size', '256'] },
   { name: 'chick-grow', title: 'chick (growth, Distill rule)', sprite: 'chick.png', task: 'growth', rule: 'distill', seed: 4, options: ['--iterations', '600', '--pool', '--pool-size', '256'] },
   { name: 'lizard-heal', title: 'lizard (Distill rule)', sprite: 'lizard.png', task: 'healing', rule: 'distill', seed: 3, options: ['--iterations', '800', '--pool', '--pool-size', '256'], continueTo: 1500 },
+  // The essay's rule (its default fire rate 0.5, keep-init, ramp alive gradient, no pool), one
+  // thread so a rerun repeats it bit for bit.
+  { name: 'essay-dragon-persist', title: 'dragon (persistence, essay rule)', sprite: 'dragon.png', task: 'persistence', rule: 'essay', seed: 1, ownOptions: true, options: ['--size', '24', '--grid', '36', '--batch', '8', '--iterations', '1000', '--threads', '1'] },
   { name: 'mushroom-distill', title: 'mushroom (healing, Distill rule)', sprite: 'mushroom.png', task: 'healing', rule: 'distill', seed: 5, options: ['--iterations', '600', '--pool', '--pool-size', '256'] },
 ];
 
@@ -39,7 +44,7 @@ function trainArgs(entry: GalleryEntry): string[] {
   return [
     'train', '--target', `demo/sprites/${entry.sprite}`, '--task', entry.task,
     ...(entry.rule === 'distill' ? ['--rule', 'distill'] : []),
-    '--name', entry.title, '--attribution', ATTRIBUTION, ...COMMON, ...entry.options,
+    '--name', entry.title, '--attribution', ATTRIBUTION, ...(entry.ownOptions ? [] : COMMON), ...entry.options,
     '--seed', String(entry.seed), '--out', `runs/${entry.name}.nca`, '--run-dir', `runs/${entry.name}`, '--json',
   ];
 }
@@ -153,7 +158,8 @@ for (const entry of GALLERY) {
       .join(' && '),
     seed: entry.seed,
     run: entry.name,
-    previewEvery: 100,
+    // The report page lists previews at this interval (nca train's default: 200).
+    previewEvery: args.includes('--preview-every') ? Number(args[args.indexOf('--preview-every') + 1]) : 200,
     trainingMinutes: trainingSeconds === undefined ? null : Math.round(trainingSeconds / 6) / 10,
     scores: compactScores(report),
   });
