@@ -132,7 +132,6 @@ export function prepareConstant(): void {
   const h = constPtr;
   const d = h + (<usize>HID << 2);
   const y = d + (<usize>HID << 2);
-  const one = splat(1.0);
   for (let j = 0; j < HID; j += 4) {
     const o = <usize>j << 2;
     const z = v128.load(b0Ptr + o);
@@ -419,7 +418,6 @@ function drawFire(stepKey: u32, index: u32, fire: usize): bool {
 /** The hidden activation in place on z (HID values), keeping atan's slope 1 / (1 + z^2). */
 function activateHidden(h: usize, slope: usize): void {
   if (HIDDEN_ATAN) {
-    const one = splat(1.0);
     for (let j = 0; j < HID; j += 4) {
       const o = <usize>j << 2;
       v128.store(h + o, atan4(v128.load(h + o), slope + o));
