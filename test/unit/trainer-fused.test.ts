@@ -5,6 +5,7 @@
  * the committed kernel binary is what its source compiles to.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
@@ -166,6 +167,14 @@ describe('fused trainer: the batch split over threads', () => {
       }
     });
   }
+
+  it('an unclosed trainer does not keep the process alive (a caller that threw must still exit)', () => {
+    const script = new URL('../fixtures/unclosed-fused-trainer.ts', import.meta.url).pathname;
+    const run = spawnSync(process.execPath, ['--import', 'tsx', script], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(run.signal, null, 'the process had to be killed: a worker kept it alive');
+    assert.equal(run.status, 0, run.stderr);
+    assert.match(run.stdout, /ran 2 samples/);
+  });
 
   it('rejects a thread count that is not a positive integer', () => {
     const { arch } = makeCase('essay', 1, 16);

@@ -47,9 +47,13 @@ class GroupWorker {
 
   constructor(setup: WorkerSetup) {
     this.worker = new Worker(workerEntry(), { workerData: setup });
+    // NOTE: an idle worker must not keep the process alive (a caller that throws before
+    // close() would hang); it is ref'd only while a request is pending.
+    this.worker.unref();
     this.worker.on('message', (reply: WorkerReply) => {
       const pending = this.pending;
       this.pending = undefined;
+      this.worker.unref();
       if (reply.ok) pending?.resolve(reply.result);
       else pending?.reject(new TrainerError('worker-failed', `a training thread failed: ${reply.message}`));
     });
@@ -57,6 +61,7 @@ class GroupWorker {
       this.failure = new TrainerError('worker-failed', `a training thread stopped: ${error.message}`);
       this.pending?.reject(this.failure);
       this.pending = undefined;
+      this.worker.unref();
     };
     this.worker.on('error', fail);
     this.worker.on('exit', (code) => {
@@ -68,6 +73,7 @@ class GroupWorker {
     if (this.failure) return Promise.reject(this.failure);
     return new Promise((resolve, reject) => {
       this.pending = { resolve, reject };
+      this.worker.ref();
       this.worker.postMessage(request);
     });
   }
