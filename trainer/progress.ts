@@ -47,7 +47,8 @@ export function describeEvent(event: TrainEvent): string | undefined {
       ].join('\n');
     case 'iteration':
       return `iteration ${event.iteration}/${event.iterations}  loss ${loss(event.loss)}  avg ${loss(event.smoothedLoss)}  ` +
-        `level ${event.level}/${event.levels - 1}  steps ${event.steps}  alive ${(event.aliveShare * 100).toFixed(1)} %  ${event.iterationsPerSecond.toFixed(2)} it/s`;
+        `level ${event.level}/${event.levels - 1}  steps ${event.steps}  alive ${(event.aliveShare * 100).toFixed(1)} %  ${event.iterationsPerSecond.toFixed(2)} it/s` +
+        (event.budgetLeft !== undefined ? `  budget left ${duration(event.budgetLeft)}` : '');
     case 'level': {
       const d = event.difficulty;
       return `curriculum level ${event.level} at iteration ${event.iteration}: steps ${d.minSteps}-${d.maxSteps}, noise ${d.noise.toFixed(3)}, ` +
@@ -77,10 +78,13 @@ export function describeEvent(event: TrainEvent): string | undefined {
 /** A bar like `[#######-------]  120/2000  loss 0.0123  level 2/4  1.3 it/s  ETA 24m`. */
 function bar(event: Extract<TrainEvent, { type: 'iteration' }>, columns: number): string {
   const fraction = event.iterations > 0 ? event.iteration / event.iterations : 1;
-  const remaining = (event.iterations - event.iteration) / Math.max(event.iterationsPerSecond, 1e-9);
+  const toEnd = (event.iterations - event.iteration) / Math.max(event.iterationsPerSecond, 1e-9);
+  // A --minutes budget that ends the run first is what the ETA counts down to.
+  const budgetFirst = event.budgetLeft !== undefined && event.budgetLeft < toEnd;
+  const remaining = budgetFirst ? event.budgetLeft! : toEnd;
   const text =
     ` ${event.iteration}/${event.iterations}  loss ${loss(event.loss)} (avg ${loss(event.smoothedLoss)})  ` +
-    `level ${event.level}/${event.levels - 1}  ${event.iterationsPerSecond.toFixed(2)} it/s  ETA ${duration(remaining)}`;
+    `level ${event.level}/${event.levels - 1}  ${event.iterationsPerSecond.toFixed(2)} it/s  ETA ${duration(remaining)}${budgetFirst ? ' (budget)' : ''}`;
   const width = Math.max(10, Math.min(30, columns - text.length - 3));
   const filled = Math.round(fraction * width);
   return `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}]${text}`;

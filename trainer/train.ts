@@ -65,6 +65,8 @@ export type TrainEvent =
       readonly aliveShare: number;
       readonly iterationsPerSecond: number;
       readonly seconds: number;
+      /** With --minutes: training seconds left in the budget. */
+      readonly budgetLeft?: number;
     }
   | { readonly type: 'level'; readonly iteration: number; readonly level: number; readonly difficulty: Difficulty }
   | { readonly type: 'checkpoint'; readonly iteration: number; readonly path: string }
@@ -428,6 +430,7 @@ export async function train(options: TrainOptions, hooks: TrainHooks = {}): Prom
       aliveShare,
       iterationsPerSecond: 1 / elapsed,
       seconds,
+      ...(options.minutes > 0 ? { budgetLeft: Math.max(0, options.minutes * 60 - seconds) } : {}),
     });
     if (raised) emit({ type: 'level', iteration, level: curriculum.level, difficulty: curriculum.difficulty() });
     // NOTE: an iteration is one long synchronous computation; yield to the event loop so a

@@ -1,0 +1,51 @@
+/** `nca train`'s progress output: the bar's ETA counts down to a --minutes budget that ends the run first. */
+import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
+import { test } from 'node:test';
+import { createReporter, describeEvent } from '../../trainer/progress.js';
+import type { TrainEvent } from '../../trainer/train.js';
+
+function iteration(extra: Partial<Extract<TrainEvent, { type: 'iteration' }>> = {}): TrainEvent {
+  return {
+    type: 'iteration',
+    iteration: 100,
+    iterations: 2000,
+    loss: 0.01,
+    smoothedLoss: 0.012,
+    level: 1,
+    levels: 5,
+    steps: 40,
+    learningRate: 0.002,
+    gradientNorm: 0.1,
+    aliveShare: 0.3,
+    iterationsPerSecond: 1,
+    seconds: 100,
+    ...extra,
+  };
+}
+
+/** What a terminal would show for `event`. */
+function barOf(event: TrainEvent): string {
+  let text = '';
+  const err = Object.assign(
+    new Writable({
+      write(chunk, _encoding, done) {
+        text += String(chunk);
+        done();
+      },
+    }),
+    { isTTY: true, columns: 160 },
+  );
+  createReporter({ json: false, out: process.stdout, err })(event);
+  // The bar redraws its line: a carriage return first, an erase-to-end-of-line code last.
+  const eraseLine = '\u001b[K';
+  assert.ok(text.startsWith('\r') && text.endsWith(eraseLine), JSON.stringify(text));
+  return text.slice(1, -eraseLine.length);
+}
+
+test('the ETA is the time to the last iteration, or to the budget when that ends the run first', () => {
+  assert.match(barOf(iteration()), /ETA 31m40s$/);
+  assert.match(barOf(iteration({ budgetLeft: 300 })), /ETA 5m00s \(budget\)$/);
+  assert.match(barOf(iteration({ budgetLeft: 5000 })), /ETA 31m40s$/);
+  assert.match(describeEvent(iteration({ budgetLeft: 300 })) ?? '', /budget left 5m00s$/);
+});
