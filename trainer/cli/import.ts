@@ -10,6 +10,7 @@ import type { NcaModel, Task, TensorDType } from '../../runtime/format/types.js'
 import { writeFileAtomic } from '../atomic.js';
 import { TrainerError } from '../errors.js';
 import { DISTILL_GRID_SIZE, DISTILL_TARGET_SIZE, importDistillModel } from '../import/distill.js';
+import { describeFsError } from '../fs-errors.js';
 
 const USAGE = `usage: nca import distill <file.json> --out model.nca [--name TEXT]
                          [--task growth|persistence|healing] [--precision int8|f16|f32] [--quiet]
@@ -39,14 +40,6 @@ const MAX_FILE_BYTES = 1024 * 1024;
 function usageError(message: string): number {
   console.error(`nca import: ${message}\n\n${USAGE}`);
   return 2;
-}
-
-function describeFsError(error: unknown): string {
-  const code = (error as { code?: unknown } | null)?.code;
-  if (code === 'ENOENT') return 'no such file';
-  if (code === 'EISDIR') return 'it is a directory';
-  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
-  return (error as Error).message ?? String(error);
 }
 
 /** Largest |stored - exact| over each layer's weights and biases, and over all. */

@@ -12,6 +12,7 @@ import {
   isNcaFormatError,
   type NcaModel,
 } from '../../runtime/format/index.js';
+import { describeFsError } from '../fs-errors.js';
 
 const USAGE = `usage: nca inspect <model.nca> [--json]
 
@@ -73,14 +74,6 @@ export async function run(argv: string[]): Promise<number> {
   const summary = summarize(model, path, bytes.length);
   console.log(parsed.values.json ? toSafeJson(summary) : formatText(summary));
   return 0;
-}
-
-function describeFsError(error: unknown): string {
-  const code = (error as { code?: unknown }).code;
-  if (code === 'ENOENT') return 'no such file';
-  if (code === 'EISDIR') return 'it is a directory';
-  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
-  return (error as Error).message ?? String(error);
 }
 
 /** The shortest decimal that reads back as the same float32 (0.1, not 0.10000000149011612). */

@@ -8,6 +8,7 @@ import sharp, { type OutputInfo } from 'sharp';
 import { decodeModel } from '../../runtime/format/index.js';
 import type { NcaModel } from '../../runtime/format/types.js';
 import { stateFromImage, type CaState } from '../../runtime/reference/index.js';
+import { describeFsError } from '../fs-errors.js';
 
 export type InputErrorCode =
   /** The model or image path does not exist, is a directory or cannot be read. */
@@ -33,14 +34,6 @@ export class InputError extends Error {
 
 /** Larger than any valid file (8 layers of 1024x1024 f32 plus a 1024x1024 start image is ~21 MB). */
 const MAX_MODEL_BYTES = 64 * 1024 * 1024;
-
-function describeFsError(error: unknown): string {
-  const code = (error as { code?: unknown } | null)?.code;
-  if (code === 'ENOENT') return 'no such file';
-  if (code === 'EISDIR') return 'it is a directory';
-  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
-  return (error as Error).message ?? String(error);
-}
 
 async function checkFile(path: string, what: string): Promise<number> {
   try {

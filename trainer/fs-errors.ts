@@ -1,0 +1,8 @@
+/** File-system errors in words for the CLI's messages ("cannot read 'x': no such file"). */
+export function describeFsError(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code === 'ENOENT') return 'no such file';
+  if (code === 'EISDIR') return 'it is a directory';
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+  return (error as Error | null)?.message ?? String(error);
+}
