@@ -75,6 +75,14 @@ function kernelModule(): WebAssembly.Module {
 }
 
 const PAGE = 65536;
+
+/** values[n, c] *= keep[n]: a bite on a state, and its adjoint on that state's gradient. */
+function scaleCells(values: Float32Array, keep: Float32Array, channels: number): void {
+  for (let n = 0; n < keep.length; n++) {
+    const k = keep[n]!;
+    if (k !== 1) for (let c = 0; c < channels; c++) values[n * channels + c] = values[n * channels + c]! * k;
+  }
+}
 const align = (bytes: number): number => Math.ceil(bytes / 16) * 16;
 
 /** A bump allocator over the module's memory, rebuilt per layout. */
@@ -335,10 +343,7 @@ export class FusedEngine {
         const state = stateAt(t);
         // NOTE: the loss (and its gradient) of state t is taken before the bite.
         if (t >= firstLossState) undamaged = state.slice();
-        for (let n = 0; n < cells; n++) {
-          const keep = damage.keep[n]!;
-          if (keep !== 1) for (let c = 0; c < channels; c++) state[n * channels + c] = state[n * channels + c]! * keep;
-        }
+        scaleCells(state, damage.keep, channels);
       }
       this.kernel.forwardStep(t, keys[t]!, rollout.cellOffset);
       if (t + 1 >= firstLossState) addLoss(stateAt(t + 1));
@@ -355,10 +360,7 @@ export class FusedEngine {
       if (t === 0) break;
       const grad = this.f32(gradState, stateSize);
       if (damage && damage.step === t) {
-        for (let n = 0; n < cells; n++) {
-          const keep = damage.keep[n]!;
-          if (keep !== 1) for (let c = 0; c < channels; c++) grad[n * channels + c] = grad[n * channels + c]! * keep;
-        }
+        scaleCells(grad, damage.keep, channels);
       }
       if (t >= firstLossState) addLossGradient(damage?.step === t && undamaged ? undamaged : stateAt(t), grad);
       [gradNext, gradState] = [gradState, gradNext];

@@ -132,17 +132,11 @@ export function prepareConstant(): void {
   const h = constPtr;
   const d = h + (<usize>HID << 2);
   const y = d + (<usize>HID << 2);
-  for (let j = 0; j < HID; j += 4) {
-    const o = <usize>j << 2;
-    const z = v128.load(b0Ptr + o);
-    if (HIDDEN_ATAN) {
-      v128.store(h + o, atan4(z, d + o));
-    } else {
-      v128.store(h + o, f32x4.max(z, f32x4.splat(0)));
-    }
-  }
+  // A zero perception leaves the first layer its bias.
+  memory.copy(h, b0Ptr, <usize>HID << 2);
+  activateHidden(h, d);
   denseRow(h, HID, w1Ptr, C, b1Ptr, y);
-  if (OUT_SIGMOID) for (let c = 0; c < C; c += 4) v128.store(y + (<usize>c << 2), sigmoid4(v128.load(y + (<usize>c << 2))));
+  activateOutput(y);
 }
 
 /** Bytes of per-cell scratch the host must reserve at `scratch`. */
@@ -431,16 +425,19 @@ function activateHidden(h: usize, slope: usize): void {
   }
 }
 
+/** The output activation on y (C values) in place. */
+function activateOutput(y: usize): void {
+  if (!OUT_SIGMOID) return;
+  for (let c = 0; c < C; c += 4) v128.store(y + (<usize>c << 2), sigmoid4(v128.load(y + (<usize>c << 2))));
+}
+
 /** The output activation on y in place, then the update of state s into u with fire mask f. */
 function updateCell(s: usize, y: usize, fire: usize, u: usize): void {
+  activateOutput(y);
   const one = splat(1.0);
   for (let c = 0; c < C; c += 4) {
     const o = <usize>c << 2;
-    let v = v128.load(y + o);
-    if (OUT_SIGMOID) {
-      v = sigmoid4(v);
-      v128.store(y + o, v);
-    }
+    const v = v128.load(y + o);
     const f = v128.load(fire + o);
     const old = v128.load(s + o);
     // replace: y f + s (1 - f); residual: s + y f. Arithmetic, not a select, so a NaN state
