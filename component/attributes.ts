@@ -5,21 +5,20 @@
  * throws: it is clamped to the nearest allowed value or replaced by the default, and the result
  * carries a warning naming the attribute that the element prints with `console.warn`.
  */
+import { MAX_GRID_SIDE } from '../runtime/format/index.js';
 import type { BackendRequest } from '../runtime/index.js';
+import { MAX_SEED } from '../runtime/reference/index.js';
 
 export const BACKEND_REQUESTS: readonly BackendRequest[] = ['auto', 'webgpu', 'webgl2', 'webgl', 'webasm', 'cpu'];
 
 export type Interaction = 'damage' | 'seed' | 'none';
 export const INTERACTIONS: readonly Interaction[] = ['damage', 'seed', 'none'];
 
-/** The format's cap on grid sides (docs/format.md, META). */
-export const MAX_GRID = 1024;
 /** Speed 1 runs this many CA steps per second. */
 export const BASE_STEPS_PER_SECOND = 60;
 export const MAX_SPEED = 16;
 export const MAX_FREEZE_FRAMES = 3600;
-export const MAX_BRUSH = MAX_GRID;
-export const MAX_SEED = 0xffffffff;
+export const MAX_BRUSH = MAX_GRID_SIDE;
 
 /** A parsed value, plus a message for the console when the input was not usable as given. */
 export interface Parsed<T> {
@@ -114,11 +113,11 @@ export function parseGrid(raw: unknown): Parsed<GridSize | undefined> {
   if (!parts.every((p) => p >= 1)) {
     return { value: undefined, warning: warn('grid', raw, 'must be at least 1', "using the model's grid") };
   }
-  const clamped = parts.map((p) => Math.min(MAX_GRID, Math.round(p)));
+  const clamped = parts.map((p) => Math.min(MAX_GRID_SIDE, Math.round(p)));
   const width = clamped[0]!;
   const height = clamped[1] ?? width;
-  if (parts.some((p) => p > MAX_GRID)) {
-    return { value: { width, height }, warning: warn('grid', raw, `exceeds ${MAX_GRID}`, `using ${width}x${height}`) };
+  if (parts.some((p) => p > MAX_GRID_SIDE)) {
+    return { value: { width, height }, warning: warn('grid', raw, `exceeds ${MAX_GRID_SIDE}`, `using ${width}x${height}`) };
   }
   if (parts.some((p) => !Number.isInteger(p))) {
     return { value: { width, height }, warning: warn('grid', raw, 'is not a whole number', `using ${width}x${height}`) };

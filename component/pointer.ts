@@ -5,16 +5,12 @@
  * devicePixelRatio, so the ratio never enters the arithmetic; it only makes rects fractional
  * (1/3 px steps at DPR 3), which is why nothing here rounds before the final `Math.floor`.
  */
+import type { GridSize } from './attributes.js';
 
 /** The content box of the canvas in client (CSS pixel) coordinates. */
 export interface ClientRect {
   readonly left: number;
   readonly top: number;
-  readonly width: number;
-  readonly height: number;
-}
-
-export interface GridSize {
   readonly width: number;
   readonly height: number;
 }

@@ -3,7 +3,7 @@
  * `--resume` (its identity).
  */
 import { availableParallelism } from 'node:os';
-import { DEFAULT_TARGET_SIZE, TARGET_PADDING, type NcaRule } from '../runtime/format/index.js';
+import { DEFAULT_TARGET_SIZE, MAX_GRID_SIDE, TARGET_PADDING, type NcaRule } from '../runtime/format/index.js';
 import type { Task, TensorDType } from '../runtime/format/types.js';
 import type { TrainBackendRequest } from './backend.js';
 import { defaultDifficulty, type CurriculumOptions } from './curriculum.js';
@@ -179,8 +179,8 @@ export function resolveOptions(input: TrainOptionsInput): TrainOptions {
   checkInteger('hidden', options.hidden, 1, 1024);
   checkNumber('fire rate', options.fireRate, 0, 1);
   if (!Number.isFinite(options.aliveThreshold)) fail(`alive threshold must be finite, got ${options.aliveThreshold}`);
-  checkInteger('grid width', options.gridWidth, 1, 1024);
-  checkInteger('grid height', options.gridHeight, 1, 1024);
+  checkInteger('grid width', options.gridWidth, 1, MAX_GRID_SIDE);
+  checkInteger('grid height', options.gridHeight, 1, MAX_GRID_SIDE);
   if (options.gridWidth < size || options.gridHeight < size) {
     fail(`grid ${options.gridWidth}x${options.gridHeight} is smaller than the target size ${size}`);
   }

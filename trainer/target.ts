@@ -5,7 +5,7 @@
  */
 import { stat } from 'node:fs/promises';
 import sharp, { type Metadata, type OutputInfo } from 'sharp';
-import { crc32 } from '../runtime/format/crc32.js';
+import { crc32 } from '../runtime/format/index.js';
 import type { Architecture } from '../runtime/format/types.js';
 import { stateFromImage, type CaState } from '../runtime/reference/index.js';
 import { TrainerError } from './errors.js';

@@ -7,8 +7,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { countParameters, createArchitecture, createModel } from '../runtime/format/index.js';
-import { crc32 } from '../runtime/format/crc32.js';
+import { countParameters, crc32, createArchitecture, createModel } from '../runtime/format/index.js';
 import type { Architecture, NcaModel, StartState } from '../runtime/format/types.js';
 import { damageDisc } from '../runtime/reference/index.js';
 import { writeFileAtomic } from './atomic.js';

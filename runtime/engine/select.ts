@@ -9,8 +9,9 @@
  * cpu; it is still tried last, since under a strict CSP it may be the only one allowed.
  */
 import { GPU } from 'gpu.js';
+import { MAX_GRID_SIDE } from '../format/constants.js';
 import type { NcaModel } from '../format/types.js';
-import { checkArchitecture, fireKey, fireThreshold, perceptionKernels, startState, stateFromImage } from '../reference/index.js';
+import { MAX_SEED, checkArchitecture, fireKey, fireThreshold, perceptionKernels, startState, stateFromImage } from '../reference/index.js';
 import { DeviceDriver, HostDriver, type Driver, type RunSpec } from './drivers.js';
 import { GpuNcaEngine } from './engine.js';
 import { NcaEngineError, reasonOf } from './errors.js';
@@ -20,7 +21,6 @@ import { SharedGpu, sharedGlInstance, sharedInstance } from './shared.js';
 import type { BackendName, BackendRequest, EngineOptions, NcaEngine, SkippedBackend } from './types.js';
 
 export const BACKENDS: readonly BackendName[] = ['webgpu', 'webgl2', 'webgl', 'webasm', 'cpu'];
-const MAX_GRID_SIDE = 1024;
 const DEFAULT_WEBGPU_TIMEOUT_MS = 1500;
 /** webasm worker pools are per engine (one worker per core each): at most this many at once. */
 const MAX_THREADED_ENGINES = 2;
@@ -149,7 +149,7 @@ function resolveSpec(model: NcaModel, options: EngineOptions): { spec: RunSpec; 
     if (!Number.isInteger(value) || value < 1 || value > MAX_GRID_SIDE) throw badOption(`${name} must be an integer in 1..${MAX_GRID_SIDE}, got ${value}`);
   }
   const seed = options.seed ?? 0;
-  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffff_ffff) throw badOption(`seed must be a uint32, got ${seed}`);
+  if (!Number.isInteger(seed) || seed < 0 || seed > MAX_SEED) throw badOption(`seed must be a uint32, got ${seed}`);
   const rate = options.fireRate ?? arch.fireRate;
   if (!(rate >= 0 && rate <= 1)) throw badOption(`fireRate must be in [0, 1], got ${rate}`);
   const rotation = options.rotation ?? 0;

@@ -39,6 +39,8 @@ export const MAX_LAYERS = 8;
 export const MAX_LAYER_WIDTH = 1024;
 export const MAX_PARAMETERS = 4_194_304;
 export const MAX_IMAGE_SIDE = 1024;
+/** Largest grid side: META's suggested grid, and every grid the engine, element or trainer runs. */
+export const MAX_GRID_SIDE = 1024;
 export const MAX_NAME_BYTES = 256;
 export const MAX_ATTRIBUTION_BYTES = 4096;
 export const MAX_ITERATIONS = 0xffff_ffff;

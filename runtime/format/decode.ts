@@ -7,6 +7,10 @@ import {
   ACTIVATIONS,
   ALIVE_MODES,
   ARCH_FIXED_SIZE,
+  CHUNK_ARCH,
+  CHUNK_LAYR,
+  CHUNK_META,
+  CHUNK_STRT,
   CRC_START,
   DTYPES,
   FIRE_GRANULARITIES,
@@ -18,6 +22,7 @@ import {
   MAGIC,
   MAX_ATTRIBUTION_BYTES,
   MAX_CHANNELS,
+  MAX_GRID_SIDE,
   MAX_IMAGE_SIDE,
   MAX_KERNELS,
   MAX_LAYERS,
@@ -48,9 +53,9 @@ import type {
 type ArchHeader = Omit<Architecture, 'layers'> & { readonly layerCount: number };
 type MetaHeader = Omit<ModelMetadata, 'start'> & { readonly startKind: 'seed' | 'image' };
 
-type ChunkName = 'ARCH' | 'LAYR' | 'META' | 'STRT';
+type ChunkName = typeof CHUNK_ARCH | typeof CHUNK_LAYR | typeof CHUNK_META | typeof CHUNK_STRT;
 /** Position of each critical chunk in the required order; END is after the last one. */
-const RANK: Readonly<Record<ChunkName | 'END', number>> = { ARCH: 0, LAYR: 1, META: 2, STRT: 3, END: 4 };
+const RANK: Readonly<Record<ChunkName | 'END', number>> = { [CHUNK_ARCH]: 0, [CHUNK_LAYR]: 1, [CHUNK_META]: 2, [CHUNK_STRT]: 3, END: 4 };
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
@@ -157,15 +162,15 @@ function decodeChunks(file: Uint8Array, total: number): NcaModel {
   let start: StartState | undefined;
 
   const expected = (): ChunkName | 'END' => {
-    if (!arch) return 'ARCH';
-    if (layers.length < arch.layerCount) return 'LAYR';
-    if (!meta) return 'META';
-    if (meta.startKind === 'image' && !start) return 'STRT';
+    if (!arch) return CHUNK_ARCH;
+    if (layers.length < arch.layerCount) return CHUNK_LAYR;
+    if (!meta) return CHUNK_META;
+    if (meta.startKind === 'image' && !start) return CHUNK_STRT;
     return 'END';
   };
   const label = (name: ChunkName | 'END'): string => {
-    if (name === 'LAYR' && arch) return `LAYR[${layers.length}] (ARCH declares ${arch.layerCount} layers)`;
-    if (name === 'STRT') return 'STRT (META says the start is an image)';
+    if (name === CHUNK_LAYR && arch) return `LAYR[${layers.length}] (ARCH declares ${arch.layerCount} layers)`;
+    if (name === CHUNK_STRT) return 'STRT (META says the start is an image)';
     return name;
   };
 
@@ -191,7 +196,7 @@ function decodeChunks(file: Uint8Array, total: number): NcaModel {
       }
       continue;
     }
-    if (type !== 'ARCH' && type !== 'LAYR' && type !== 'META' && type !== 'STRT') {
+    if (type !== CHUNK_ARCH && type !== CHUNK_LAYR && type !== CHUNK_META && type !== CHUNK_STRT) {
       throw new NcaFormatError('unexpected-chunk', `unknown critical chunk ${showType(type)} at offset ${at}`);
     }
     const want = expected();
@@ -200,18 +205,18 @@ function decodeChunks(file: Uint8Array, total: number): NcaModel {
         throw new NcaFormatError('missing-chunk', `${label(want)} is missing: found ${type} at offset ${at}`);
       }
       const why =
-        type === 'STRT'
+        type === CHUNK_STRT
           ? 'META says the start is a seed cell'
-          : type === 'LAYR' && arch
+          : type === CHUNK_LAYR && arch
             ? `ARCH declares only ${arch.layerCount} layers`
             : `${type} already appeared`;
       throw new NcaFormatError('unexpected-chunk', `unexpected ${type} chunk at offset ${at}: ${why}`);
     }
     switch (type) {
-      case 'ARCH':
+      case CHUNK_ARCH:
         arch = readArch(file, dataStart, dataEnd);
         break;
-      case 'LAYR': {
+      case CHUNK_LAYR: {
         if (!arch) throw new Error('unreachable: LAYR before ARCH');
         const index = layers.length;
         const inputs = index === 0 ? arch.kernels.length * arch.channels : (layers[index - 1] as DenseLayer).outputs;
@@ -225,10 +230,10 @@ function decodeChunks(file: Uint8Array, total: number): NcaModel {
         layers.push(layer);
         break;
       }
-      case 'META':
+      case CHUNK_META:
         meta = readMeta(file, dataStart, dataEnd);
         break;
-      case 'STRT':
+      case CHUNK_STRT:
         start = readStart(file, dataStart, dataEnd);
         break;
     }
@@ -279,7 +284,7 @@ function checkChunkLength(where: string, actual: number, expected: number, detai
 }
 
 function readArch(file: Uint8Array, start: number, end: number): ArchHeader {
-  const r = new ByteReader(file, start, end, 'ARCH', 'chunk-size');
+  const r = new ByteReader(file, start, end, CHUNK_ARCH, 'chunk-size');
   const channels = r.u16('channels');
   const alphaChannel = r.u8('alpha channel');
   const kernelCount = r.u8('kernel count');
@@ -306,7 +311,7 @@ function readArch(file: Uint8Array, start: number, end: number): ArchHeader {
   checkFinite(fireRate, 'ARCH.fire rate');
   if (fireRate < 0 || fireRate > 1) throw new NcaFormatError('bad-value', `ARCH.fire rate is ${fireRate}, outside 0..1`);
   checkFinite(aliveThreshold, 'ARCH.alive threshold');
-  checkChunkLength('ARCH', end - start, ARCH_FIXED_SIZE + KERNEL_BYTES * kernelCount, `${kernelCount} kernels`);
+  checkChunkLength(CHUNK_ARCH, end - start, ARCH_FIXED_SIZE + KERNEL_BYTES * kernelCount, `${kernelCount} kernels`);
 
   const kernels: Float32Array[] = [];
   for (let k = 0; k < kernelCount; k++) {
@@ -431,7 +436,7 @@ function readString(r: ByteReader, max: number, where: string): string {
 }
 
 function readMeta(file: Uint8Array, start: number, end: number): MetaHeader {
-  const r = new ByteReader(file, start, end, 'META', 'chunk-size');
+  const r = new ByteReader(file, start, end, CHUNK_META, 'chunk-size');
   const task = enumByte(TASKS, r.u8('task'), 'META.task');
   const startKind = enumByte(START_KINDS, r.u8('start'), 'META.start');
   const targetWidth = r.u16('target width');
@@ -440,8 +445,8 @@ function readMeta(file: Uint8Array, start: number, end: number): MetaHeader {
   const gridHeight = r.u16('grid height');
   checkRange(targetWidth, 1, MAX_IMAGE_SIDE, 'META.target width');
   checkRange(targetHeight, 1, MAX_IMAGE_SIDE, 'META.target height');
-  checkRange(gridWidth, 1, MAX_IMAGE_SIDE, 'META.grid width');
-  checkRange(gridHeight, 1, MAX_IMAGE_SIDE, 'META.grid height');
+  checkRange(gridWidth, 1, MAX_GRID_SIDE, 'META.grid width');
+  checkRange(gridHeight, 1, MAX_GRID_SIDE, 'META.grid height');
   const iterations = r.u32('training iterations');
   const finalLoss = r.f32('final loss');
   checkFinite(finalLoss, 'META.final loss');
@@ -464,12 +469,12 @@ function readMeta(file: Uint8Array, start: number, end: number): MetaHeader {
 }
 
 function readStart(file: Uint8Array, start: number, end: number): StartState {
-  const r = new ByteReader(file, start, end, 'STRT', 'chunk-size');
+  const r = new ByteReader(file, start, end, CHUNK_STRT, 'chunk-size');
   const width = r.u16('width');
   const height = r.u16('height');
   checkRange(width, 1, MAX_IMAGE_SIDE, 'STRT.width');
   checkRange(height, 1, MAX_IMAGE_SIDE, 'STRT.height');
-  checkChunkLength('STRT', end - start, STRT_FIXED_SIZE + width * height * 4, `${width}x${height} RGBA pixels`);
+  checkChunkLength(CHUNK_STRT, end - start, STRT_FIXED_SIZE + width * height * 4, `${width}x${height} RGBA pixels`);
   const rgba = r.bytesView(width * height * 4, 'pixels').slice();
   for (let i = 0; i < rgba.length; i += 4) {
     const alpha = rgba[i + 3] as number;

@@ -12,6 +12,7 @@ export { encodeModel, type EncodeOptions } from './encode.js';
 export { NCA_FORMAT_ERROR_CODES, NcaFormatError, isNcaFormatError, type NcaFormatErrorCode } from './errors.js';
 export { validateModel } from './validate.js';
 export { countParameters } from './parameters.js';
+export { crc32 } from './crc32.js';
 export {
   DEFAULT_TARGET_SIZE,
   TARGET_PADDING,
@@ -26,6 +27,7 @@ export {
   FORMAT_VERSION,
   MAX_ATTRIBUTION_BYTES,
   MAX_CHANNELS,
+  MAX_GRID_SIDE,
   MAX_IMAGE_SIDE,
   MAX_KERNELS,
   MAX_LAYERS,

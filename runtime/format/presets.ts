@@ -3,6 +3,7 @@
  * model builder with sensible metadata. Scalars stored as f32 in the file (fire rate, alive
  * threshold) are `Math.fround`ed here so a model survives encode/decode unchanged.
  */
+import { MAX_GRID_SIDE } from './constants.js';
 import { NcaFormatError } from './errors.js';
 import type {
   Activation,
@@ -129,7 +130,7 @@ export function createArchitecture(options: ArchitectureOptions): Architecture {
 
 /**
  * A model from an architecture and any metadata fields; the rest default to: name "Untitled",
- * task growth, a 40x40 target, a grid of the target plus 16 cells on every side (capped at 1024),
+ * task growth, a 40x40 target, a grid of the target plus 16 cells on every side (capped at MAX_GRID_SIDE),
  * a seed-cell start, no training (0 iterations, loss 0) and no attribution. Validated.
  */
 export function createModel(architecture: Architecture, metadata: Partial<ModelMetadata> = {}): NcaModel {
@@ -142,8 +143,8 @@ export function createModel(architecture: Architecture, metadata: Partial<ModelM
       task: metadata.task ?? 'growth',
       targetWidth,
       targetHeight,
-      gridWidth: metadata.gridWidth ?? Math.min(1024, targetWidth + 2 * TARGET_PADDING),
-      gridHeight: metadata.gridHeight ?? Math.min(1024, targetHeight + 2 * TARGET_PADDING),
+      gridWidth: metadata.gridWidth ?? Math.min(MAX_GRID_SIDE, targetWidth + 2 * TARGET_PADDING),
+      gridHeight: metadata.gridHeight ?? Math.min(MAX_GRID_SIDE, targetHeight + 2 * TARGET_PADDING),
       start: metadata.start ?? { kind: 'seed' },
       training: {
         iterations: metadata.training?.iterations ?? 0,

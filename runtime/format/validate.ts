@@ -12,6 +12,7 @@ import {
   KERNEL_SIZE,
   MAX_ATTRIBUTION_BYTES,
   MAX_CHANNELS,
+  MAX_GRID_SIDE,
   MAX_IMAGE_SIDE,
   MAX_ITERATIONS,
   MAX_KERNELS,
@@ -191,8 +192,8 @@ export function validateMetadata(metadata: ModelMetadata): void {
   checkEnum(metadata.task, TASKS, 'metadata.task');
   checkInteger(metadata.targetWidth, 1, MAX_IMAGE_SIDE, 'metadata.targetWidth');
   checkInteger(metadata.targetHeight, 1, MAX_IMAGE_SIDE, 'metadata.targetHeight');
-  checkInteger(metadata.gridWidth, 1, MAX_IMAGE_SIDE, 'metadata.gridWidth');
-  checkInteger(metadata.gridHeight, 1, MAX_IMAGE_SIDE, 'metadata.gridHeight');
+  checkInteger(metadata.gridWidth, 1, MAX_GRID_SIDE, 'metadata.gridWidth');
+  checkInteger(metadata.gridHeight, 1, MAX_GRID_SIDE, 'metadata.gridHeight');
   requireObject(metadata.training, 'metadata.training');
   const { iterations, finalLoss } = metadata.training;
   requireNumber(iterations, 'metadata.training.iterations');

@@ -8,7 +8,8 @@
 export const FIRE_HASH_PRIME = 4091;
 
 const P = FIRE_HASH_PRIME;
-const MAX_UINT32 = 0xffff_ffff;
+/** Seeds are uint32: the fire key absorbs three base-P digits of one. */
+export const MAX_SEED = 0xffff_ffff;
 
 /** `t mod P` for an integer t >= 0. */
 function mod(t: number): number {
@@ -34,7 +35,7 @@ function assertNonNegativeInteger(name: string, value: number, max = Number.MAX_
  * @throws RangeError if seed is not a uint32 or step is not a non-negative safe integer.
  */
 export function fireKey(seed: number, step: number): number {
-  assertNonNegativeInteger('seed', seed, MAX_UINT32);
+  assertNonNegativeInteger('seed', seed, MAX_SEED);
   assertNonNegativeInteger('step', step);
   let v = 0;
   v = mix(v, mod(seed), 1597, 31);

@@ -6,7 +6,7 @@
 export { aliveMask, aliveThreshold32, isAllDead, neighbourhoodMaxAlpha } from './alive.js';
 export { checkArchitecture } from './architecture.js';
 export { damageDisc } from './damage.js';
-export { FIRE_HASH_PRIME, fireHash, fireKey, fires, fireThreshold } from './fire-hash.js';
+export { FIRE_HASH_PRIME, MAX_SEED, fireHash, fireKey, fires, fireThreshold } from './fire-hash.js';
 export { stateFromImage, toRgba, type ImageImportOptions } from './image.js';
 export { gradientPairs, perceptionKernels } from './kernels.js';
 export { ACTIVATION_FUNCTIONS, applyLayers, denseForward, layerBuffers } from './network.js';

@@ -5,8 +5,7 @@
  *
  *   node --import tsx test/bench/format.bench.ts
  */
-import { createArchitecture, createModel, decodeModel, encodeModel } from '../../runtime/format/index.js';
-import { crc32 } from '../../runtime/format/crc32.js';
+import { crc32, createArchitecture, createModel, decodeModel, encodeModel } from '../../runtime/format/index.js';
 import { mulberry32 } from '../fixtures/reference-architectures.js';
 
 /** Runs `fn` repeatedly for about `ms` milliseconds (after a short warm-up); returns calls per second. */

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
+import { MAX_GRID_SIDE } from '../../runtime/format/index.js';
 import {
   defaultBrush,
-  MAX_GRID,
   MAX_SPEED,
   parseBackend,
   parseBrush,
@@ -47,8 +47,8 @@ test('grid: N, WxH, clamps above 1024, rejects 0, negatives and junk', () => {
   expectParsed(parseGrid('64,48'), { width: 64, height: 48 });
   expectParsed(parseGrid('0'), undefined, 'grid');
   expectParsed(parseGrid(-5), undefined, 'grid');
-  expectParsed(parseGrid('10000'), { width: MAX_GRID, height: MAX_GRID }, 'grid');
-  expectParsed(parseGrid('64x10000'), { width: 64, height: MAX_GRID }, 'grid');
+  expectParsed(parseGrid('10000'), { width: MAX_GRID_SIDE, height: MAX_GRID_SIDE }, 'grid');
+  expectParsed(parseGrid('64x10000'), { width: 64, height: MAX_GRID_SIDE }, 'grid');
   expectParsed(parseGrid('32.4'), { width: 32, height: 32 }, 'grid');
   expectParsed(parseGrid('big'), undefined, 'grid');
   expectParsed(parseGrid('1x2x3'), undefined, 'grid');

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { cellIndex, clientToCell, drawnRect, type ClientRect, type GridSize } from '../../component/pointer.js';
+import type { GridSize } from '../../component/attributes.js';
+import { cellIndex, clientToCell, drawnRect, type ClientRect } from '../../component/pointer.js';
 
 /**
  * What a browser reports at a given devicePixelRatio: layout snaps boxes to device pixels, so a

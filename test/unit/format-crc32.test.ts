@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { crc32 } from '../../runtime/format/crc32.js';
+import { crc32 } from '../../runtime/format/index.js';
 
 const ascii = (s: string): Uint8Array => new TextEncoder().encode(s);
 

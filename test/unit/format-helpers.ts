@@ -4,7 +4,7 @@
  * making sure the check it means to exercise is the one that fires.
  */
 import assert from 'node:assert/strict';
-import { crc32 } from '../../runtime/format/crc32.js';
+import { crc32 } from '../../runtime/format/index.js';
 import {
   createArchitecture,
   createModel,

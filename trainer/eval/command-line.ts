@@ -23,7 +23,7 @@ export function parseInteger(flag: string, text: string, min: number, max = Numb
   return value;
 }
 
-export const MAX_SEED = 0xffff_ffff;
+export { MAX_SEED } from '../../runtime/reference/index.js';
 
 type Flags = NonNullable<ParseArgsConfig['options']>;
 type ParsedFlags<O extends Flags> = ReturnType<typeof parseArgs<{ args: string[]; options: O; allowPositionals: true; strict: true }>>['values'];
