@@ -54,7 +54,9 @@ async function show(entry) {
   const summary = await loadJson(`${entry.runHref}summary.json`).catch(() => undefined);
   if (token !== shown) return; // another model was picked meanwhile
   const previews = previewFiles(entry, summary);
-  report.replaceChildren(
+  // NOTE: replaceChildren turns an `undefined` argument into the text "undefined" (only h() drops
+  // absent children), so the optional parts are filtered out here.
+  const parts = [
     h('h2', { text: entry.name }),
     entry.placeholder ? h('p', { class: 'notice', text: String(entry.placeholder) }) : undefined,
     h('p', {}, h('a', { href: `gallery.html#model-${entry.slug}`, text: 'Live model and scores in the gallery' }), ' · ', h('a', { href: `${entry.runHref}summary.json`, text: 'summary.json' })),
@@ -71,7 +73,8 @@ async function show(entry) {
     previewsView(entry, previews),
     h('h3', { text: 'Summary' }),
     summary === undefined ? h('p', { text: 'No summary.json in this run folder yet.' }) : h('div', { class: 'summary' }, rowsToList(flatten(summary))),
-  );
+  ];
+  report.replaceChildren(...parts.filter((part) => part !== undefined));
   report.setAttribute('aria-busy', 'false');
 }
 

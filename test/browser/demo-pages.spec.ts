@@ -221,6 +221,8 @@ test('report: the loss plot, preview strip and summary of a run from gallery.jso
   await previews.first().scrollIntoViewIfNeeded();
   await expect.poll(() => previews.first().evaluate((el) => (el as HTMLImageElement).complete && (el as HTMLImageElement).naturalWidth)).toBeGreaterThan(0);
   await expect(page.locator('.summary dt').first()).toBeVisible();
+  // Nothing absent is printed as text (an optional paragraph once showed "undefined" under the title).
+  await expect(page.locator('#report')).not.toContainText('undefined');
   // No machine path leaks from summary.json onto the page.
   expect(await page.locator('.summary').innerText()).not.toMatch(/(^|\s)\/(work|home|tmp|Users)\//);
 
