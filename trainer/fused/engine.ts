@@ -151,9 +151,10 @@ export class FusedEngine {
     this.trainerRow = new Int32Array(this.perception);
     for (let k = 0; k < kernels; k++) for (let c = 0; c < channels; c++) this.trainerRow[k * channels + c] = c * kernels + k;
 
-    const taps: { k: number; dy: number; dx: number; w: number }[] = [];
+    // The kernel's tap table: {k, pos, 0, w}, sorted by k, pos = the 3x3 entry (dy+1)*3 + dx+1.
+    const taps: { k: number; pos: number; w: number }[] = [];
     arch.kernels.forEach((kernel, k) => {
-      for (let tap = 0; tap < 9; tap++) if (kernel[tap] !== 0) taps.push({ k, dy: Math.floor(tap / 3) - 1, dx: (tap % 3) - 1, w: kernel[tap]! });
+      for (let tap = 0; tap < 9; tap++) if (kernel[tap] !== 0) taps.push({ k, pos: tap, w: kernel[tap]! });
     });
     const layout = new Layout(this.kernel.heapBase());
     const P = this.perception;
@@ -176,11 +177,10 @@ export class FusedEngine {
     this.recordsFrom = layout.size;
     this.ensureMemory(layout.size);
     const view = new DataView(this.kernel.memory.buffer);
-    taps.forEach(({ k, dy, dx, w }, i) => {
+    taps.forEach(({ k, pos, w }, i) => {
       const at = this.weightsAt.taps + 16 * i;
       view.setInt32(at, k, true);
-      view.setInt32(at + 4, dy, true);
-      view.setInt32(at + 8, dx, true);
+      view.setInt32(at + 4, pos, true);
       view.setFloat32(at + 12, w, true);
     });
     const at = this.weightsAt;

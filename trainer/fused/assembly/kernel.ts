@@ -28,7 +28,7 @@ let FIRE_BELOW: u32 = 0; // fire when (hash >> 8) < FIRE_BELOW (a 24-bit rate)
 let TAPS: i32 = 0; // non-zero perception taps
 
 // ---- memory layout (byte offsets) ----
-let tapPtr: usize = 0; // TAPS x {i32 k, i32 dy, i32 dx, f32 w}
+let tapPtr: usize = 0; // TAPS x {i32 k, i32 pos, i32 unused, f32 w}, sorted by k; pos = (dy+1)*3 + dx+1
 let w0Ptr: usize = 0; // [P, HID]
 let w0tPtr: usize = 0; // [HID, P]
 let b0Ptr: usize = 0; // [HID]
@@ -50,6 +50,12 @@ let scratchPtr: usize = 0; // per-cell scratch (see below)
 let constPtr: usize = 0; // own alpha: the output of an all-zero perception: h0 [HID], slope0 [HID], y0 [C]
 let occupiedPtr: usize = 0; // [N] u8 scratch: some channel of the cell is non-zero (or NaN)
 let listPtr: usize = 0; // [N] i32 scratch: the cells the network runs on
+// The tail of the scratch (see setRecords):
+let zeroRowPtr: usize = 0; // P zero floats: what a neighbour outside the grid reads
+let nbPtr: usize = 0; // 9 x i32: the 3x3 neighbourhood of a border cell (see neighbours)
+let interiorStatePtr: usize = 0; // 9 x i32: the neighbourhood of an interior cell, rows of C floats
+let interiorDpPtr: usize = 0; // 9 x i32: the same for rows of P floats
+let pairPtr: usize = 0; // HID floats: the second cell's dL/dz1 when the backward pass pairs cells
 
 /** `ran` flags: the network ran on the cell's own perception, or the cell saw only zeros. */
 const RAN_OWN: u8 = 1;
@@ -116,6 +122,18 @@ export function setRecords(states: usize, hiddenOut: usize, slope: usize, out: u
   alivePtr = alive;
   dpPtr = dp;
   scratchPtr = scratch;
+  zeroRowPtr = scratch + (<usize>scratchHead(C, P, HID) << 2);
+  nbPtr = zeroRowPtr + (<usize>P << 2);
+  interiorStatePtr = nbPtr + 36;
+  interiorDpPtr = interiorStatePtr + 36;
+  pairPtr = nbPtr + 112;
+  for (let i = 0; i < 9; i++) {
+    const offset = (i / 3 - 1) * WIDTH + i % 3 - 1;
+    store<i32>(interiorStatePtr + (<usize>i << 2), offset * C * 4);
+    store<i32>(interiorDpPtr + (<usize>i << 2), offset * P * 4);
+  }
+  // The layout may reuse memory an earlier layout wrote: the zero row is cleared here, once.
+  memory.fill(zeroRowPtr, 0, <usize>P << 2);
 }
 
 export function setConstant(constant: usize, occupied: usize, list: usize): void {
@@ -141,7 +159,15 @@ export function prepareConstant(): void {
 
 /** Bytes of per-cell scratch the host must reserve at `scratch`. */
 export function scratchBytes(channels: i32, perception: i32, hidden: i32): i32 {
-  return 4 * (channels + perception + TILE * (perception + 2 * hidden + channels + 1) + hidden + channels * 2 + perception);
+  // The head (per-step buffers, see forwardStep and backwardStep), then the tail: the zero row,
+  // three neighbour tables (28 words with padding: the pair row stays 16-byte aligned) and the
+  // pair row.
+  return 4 * (scratchHead(channels, perception, hidden) + perception + 28 + hidden);
+}
+
+/** Floats of the scratch's head: forward's fire mask and spare row, backward's rows and tile. */
+function scratchHead(channels: i32, perception: i32, hidden: i32): i32 {
+  return channels + perception + TILE * (perception + 2 * hidden + channels + 1) + hidden + channels * 2 + perception;
 }
 
 export function heapBase(): usize {
@@ -262,26 +288,60 @@ function neighbourhoodOccupied(n: i32): bool {
   return false;
 }
 
-/** The kernel-major perception of cell n of `state` into p (P floats). */
-function perceive(state: usize, n: i32, p: usize): void {
+/**
+ * The 3x3 neighbourhood of cell n, whose row (of `width` floats) is at `cell`, as 9 byte offsets
+ * from `cell`, row-major (entry (dy+1)*3 + dx+1): the shared `interior` table for a cell off the
+ * border, else a table written to nbPtr where a neighbour outside the grid points at the zero
+ * row (offsets wrap, as addresses do). Perception and adjoint then read without bounds tests.
+ */
+function neighbours(cell: usize, n: i32, width: i32, interior: usize): usize {
   const x = n % WIDTH;
   const y = (n / WIDTH) % HEIGHT;
-  const zero = f32x4.splat(0);
-  for (let i = 0; i < P; i += 4) v128.store(p + (<usize>i << 2), zero);
-  for (let t = 0; t < TAPS; t++) {
-    const tap = tapPtr + (<usize>t << 4);
-    const dy = load<i32>(tap, 4);
-    const dx = load<i32>(tap, 8);
+  if (x > 0 && x < WIDTH - 1 && y > 0 && y < HEIGHT - 1) return interior;
+  for (let dy = -1; dy <= 1; dy++) {
     const yy = y + dy;
-    const xx = x + dx;
-    if (yy < 0 || yy >= HEIGHT || xx < 0 || xx >= WIDTH) continue;
-    const k = load<i32>(tap);
-    const w = splat(load<f32>(tap, 12));
-    const src = cellPtr(state, n + dy * WIDTH + dx, C);
-    const dst = p + (<usize>(k * C) << 2);
-    for (let c = 0; c < C; c += 4) {
-      const o = <usize>c << 2;
-      v128.store(dst + o, f32x4.add(v128.load(dst + o), f32x4.mul(w, v128.load(src + o))));
+    for (let dx = -1; dx <= 1; dx++) {
+      const xx = x + dx;
+      const inside = yy >= 0 && yy < HEIGHT && xx >= 0 && xx < WIDTH;
+      const at = nbPtr + (<usize>((dy + 1) * 3 + dx + 1) << 2);
+      store<i32>(at, inside ? (dy * WIDTH + dx) * width * 4 : <i32>(zeroRowPtr - cell));
+    }
+  }
+  return nbPtr;
+}
+
+/**
+ * The kernel-major perception of cell n of `state` into p (P floats). Each value sums its taps
+ * in the table's order from zero (a neighbour outside the grid adds w x 0), sixteen channels at
+ * a time in four registers: four independent add chains per tap.
+ */
+function perceive(state: usize, n: i32, p: usize): void {
+  const cell = cellPtr(state, n, C);
+  const table = neighbours(cell, n, C, interiorStatePtr);
+  const kernels = P / C;
+  for (let c = 0; c < C; c += 16) {
+    const base = cell + (<usize>c << 2);
+    let t = 0;
+    for (let k = 0; k < kernels; k++) {
+      let a0 = f32x4.splat(0);
+      let a1 = a0;
+      let a2 = a0;
+      let a3 = a0;
+      for (; t < TAPS; t++) {
+        const tap = tapPtr + (<usize>t << 4);
+        if (load<i32>(tap) != k) break;
+        const src = base + <usize>load<i32>(table + (<usize>load<i32>(tap, 4) << 2));
+        const w = v128.load32_splat(tap, 12);
+        a0 = f32x4.add(a0, f32x4.mul(w, v128.load(src)));
+        a1 = f32x4.add(a1, f32x4.mul(w, v128.load(src, 16)));
+        a2 = f32x4.add(a2, f32x4.mul(w, v128.load(src, 32)));
+        a3 = f32x4.add(a3, f32x4.mul(w, v128.load(src, 48)));
+      }
+      const dst = p + (<usize>(k * C + c) << 2);
+      v128.store(dst, a0);
+      v128.store(dst, a1, 16);
+      v128.store(dst, a2, 32);
+      v128.store(dst, a3, 48);
     }
   }
 }
@@ -588,6 +648,23 @@ function flushTile(tile: usize): void {
   const rowsH = <usize>HID << 2;
   const rowsC = <usize>C << 2;
   const cells = tdz2 + (<usize>(TILE * C) << 2); // TILE x i32: the tile's cells
+  // dz1 = (W1 dz2) * act'(z1), two cells at a time; an odd one out beside itself (same sums
+  // either way), its twin into the spare row.
+  const first = tile - (<usize>HID << 2); // the HID floats before the tile (see backwardStep)
+  for (let r = 0; r < tileRows; r += 2) {
+    const pair = r + 1 < tileRows;
+    const x1 = pair ? tdz2 + <usize>(r + 1) * rowsC : tdz2 + <usize>r * rowsC;
+    denseRow2(tdz2 + <usize>r * rowsC, x1, C, w1tPtr, HID, 0, first, pairPtr);
+    const rows = pair ? 2 : 1;
+    for (let k = 0; k < rows; k++) {
+      const row = tdz1 + <usize>(r + k) * rowsH;
+      const w = k == 0 ? first : pairPtr;
+      for (let j = 0; j < HID; j += 4) {
+        const o = <usize>j << 2;
+        v128.store(row + o, f32x4.mul(v128.load(w + o), v128.load(row + o)));
+      }
+    }
+  }
   if (tileNeedsInput) {
     // dp = W0 dz1, two cells at a time (an odd one out beside itself: same sums either way).
     const spare = cells + (<usize>TILE << 2);
@@ -644,9 +721,8 @@ export function backwardStep(t: i32, stepKey: u32, cellOffset: i32, gradNext: us
   const alive = alivePtr + <usize>t * <usize>N;
   const fire = scratchPtr; // C
   const g = fire + (<usize>C << 2); // C: dL/d updated
-  const dz2 = g + (<usize>C << 2); // C
-  const dz1 = dz2 + (<usize>C << 2); // HID
-  const tile = dz1 + (<usize>HID << 2); // TILE x (P + 2 HID + C)
+  // C floats unused, then HID floats for flushTile (a pair's first W1 dz2), then the tile.
+  const tile = g + (<usize>(2 * C + HID) << 2); // TILE x (P + 2 HID + C)
   const tp = tile;
   const tdz1 = tp + (<usize>(TILE * P) << 2);
   const th = tdz1 + (<usize>(TILE * HID) << 2);
@@ -705,7 +781,8 @@ export function backwardStep(t: i32, stepKey: u32, cellOffset: i32, gradNext: us
       if (needInput) for (let k = 0; k < P; k += 4) v128.store(dp + (<usize>k << 2), zero);
       continue;
     }
-    // dz2 = g * fire * act'(y)
+    // dz2 = g * fire * act'(y); dz1 = (W1 dz2) * act'(z1) follows in flushTile, two cells at a
+    // time: the tile's dz1 row holds act'(z1) until then.
     const y = constant ? constPtr + (<usize>(2 * HID) << 2) : cellPtr(out, n, C);
     const rowDz2 = tdz2 + (<usize>(tileRows * C) << 2);
     for (let c = 0; c < C; c += 4) {
@@ -715,22 +792,16 @@ export function backwardStep(t: i32, stepKey: u32, cellOffset: i32, gradNext: us
         const yv = v128.load(y + o);
         d = f32x4.mul(d, f32x4.mul(yv, f32x4.sub(one, yv)));
       }
-      v128.store(dz2 + o, d);
       v128.store(rowDz2 + o, d);
     }
-    // dz1 = (W1 dz2) * act'(z1)
     const h = constant ? constPtr : cellPtr(hidden, n, HID);
-    denseRow(dz2, C, w1tPtr, HID, 0, dz1);
-    const rowDz1 = tdz1 + (<usize>(tileRows * HID) << 2);
+    const rowSlope = tdz1 + (<usize>(tileRows * HID) << 2);
     const rowH = th + (<usize>(tileRows * HID) << 2);
     const d1 = constant ? constPtr + (<usize>HID << 2) : cellPtr(slope, n, HID);
     for (let j = 0; j < HID; j += 4) {
       const o = <usize>j << 2;
       const hv = v128.load(h + o);
-      const slopeV = HIDDEN_ATAN ? v128.load(d1 + o) : v128.and(f32x4.gt(hv, zero), one);
-      const d = f32x4.mul(v128.load(dz1 + o), slopeV);
-      v128.store(dz1 + o, d);
-      v128.store(rowDz1 + o, d);
+      v128.store(rowSlope + o, HIDDEN_ATAN ? v128.load(d1 + o) : v128.and(f32x4.gt(hv, zero), one));
       v128.store(rowH + o, hv);
     }
     perceive(state, n, tp + (<usize>(tileRows * P) << 2));
@@ -740,26 +811,32 @@ export function backwardStep(t: i32, stepKey: u32, cellOffset: i32, gradNext: us
   }
   flushTile(tile);
   if (!needInput) return;
-  // The perception's adjoint: each cell collects from the cells whose perception read it.
+  // The perception's adjoint: each cell collects from the cells whose perception read it (cell
+  // n - (dy, dx) read n through tap (dy, dx): the opposite entry of n's neighbourhood), in the
+  // table's order, sixteen channels at a time in registers.
   for (let n = 0; n < N; n++) {
-    const x = n % WIDTH;
-    const y = (n / WIDTH) % HEIGHT;
+    const row = cellPtr(dpPtr, n, P);
+    const table = neighbours(row, n, P, interiorDpPtr);
     const gs = cellPtr(gradState, n, C);
-    for (let t2 = 0; t2 < TAPS; t2++) {
-      const tap = tapPtr + (<usize>t2 << 4);
-      const dy = load<i32>(tap, 4);
-      const dx = load<i32>(tap, 8);
-      // Cell m = n - (dy, dx) read cell n through this tap.
-      const yy = y - dy;
-      const xx = x - dx;
-      if (yy < 0 || yy >= HEIGHT || xx < 0 || xx >= WIDTH) continue;
-      const k = load<i32>(tap);
-      const w = splat(load<f32>(tap, 12));
-      const src = cellPtr(dpPtr, n - dy * WIDTH - dx, P) + (<usize>(k * C) << 2);
-      for (let c = 0; c < C; c += 4) {
-        const o = <usize>c << 2;
-        v128.store(gs + o, f32x4.add(v128.load(gs + o), f32x4.mul(w, v128.load(src + o))));
+    for (let c = 0; c < C; c += 16) {
+      const o = <usize>c << 2;
+      let a0 = v128.load(gs + o);
+      let a1 = v128.load(gs + o, 16);
+      let a2 = v128.load(gs + o, 32);
+      let a3 = v128.load(gs + o, 48);
+      for (let t = 0; t < TAPS; t++) {
+        const tap = tapPtr + (<usize>t << 4);
+        const src = row + <usize>load<i32>(table + (<usize>(8 - load<i32>(tap, 4)) << 2)) + (<usize>(load<i32>(tap) * C) << 2) + o;
+        const w = v128.load32_splat(tap, 12);
+        a0 = f32x4.add(a0, f32x4.mul(w, v128.load(src)));
+        a1 = f32x4.add(a1, f32x4.mul(w, v128.load(src, 16)));
+        a2 = f32x4.add(a2, f32x4.mul(w, v128.load(src, 32)));
+        a3 = f32x4.add(a3, f32x4.mul(w, v128.load(src, 48)));
       }
+      v128.store(gs + o, a0);
+      v128.store(gs + o, a1, 16);
+      v128.store(gs + o, a2, 32);
+      v128.store(gs + o, a3, 48);
     }
   }
 }
