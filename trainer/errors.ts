@@ -5,11 +5,17 @@
 export type TrainerErrorCode =
   /** --target does not exist or cannot be read. */
   | 'target-missing'
+  /** --target names a folder (or another thing that is not a file). */
+  | 'target-not-file'
   /** The target is not an image sharp can decode. */
   | 'target-not-image'
+  /** The target starts like a PNG, JPEG, GIF or WebP but its contents are damaged. */
+  | 'target-corrupt'
+  /** The target's width x height exceeds `MAX_TARGET_PIXELS` (checked before decoding). */
+  | 'target-too-large'
   /** The target decodes to zero width or height. */
   | 'target-empty'
-  /** Every pixel of the target is transparent (or near-white without alpha). */
+  /** No pixel of the target is opaque enough to live (transparent, fainter than the alive threshold, or near-white without alpha). */
   | 'target-transparent'
   /** A flag has an unknown or out-of-range value (unknown task, rule, backend, size...). */
   | 'bad-option'

@@ -187,8 +187,11 @@ export async function train(options: TrainOptions, hooks: TrainHooks = {}): Prom
   // Fresh essay-rule weights start by keeping what is there (see trainer/init.ts).
   if (!saved && options.init === 'keep') arch = keepInit(arch);
   let target: TargetImage | Checkpoint['target'];
-  if (options.target !== '') target = await loadTarget(options.target, options.size, arch);
-  else if (saved) target = saved.target;
+  if (options.target !== '') {
+    const loadedTarget = await loadTarget(options.target, options.size, arch);
+    for (const message of loadedTarget.warnings) emit({ type: 'warning', message });
+    target = loadedTarget;
+  } else if (saved) target = saved.target;
   else throw new TrainerError('bad-option', 'no target image given (--target)');
   const targetCrc = crc32(target.rgba);
   const identity = identityOf(options, target, targetCrc);

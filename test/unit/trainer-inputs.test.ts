@@ -18,10 +18,11 @@ import { selectBackend } from '../../trainer/backend.js';
 import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from '../../trainer/checkpoint.js';
 import { resolveOptions, type TrainOptionsInput } from '../../trainer/config.js';
 import { Curriculum, defaultDifficulty, type CurriculumOptions } from '../../trainer/curriculum.js';
-import { TrainerError, type TrainerErrorCode } from '../../trainer/errors.js';
+import { TrainerError } from '../../trainer/errors.js';
 import { Rng } from '../../trainer/rng.js';
 import { loadTarget } from '../../trainer/target.js';
 import { train } from '../../trainer/train.js';
+import { isTrainerError } from './trainer-helpers.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const FIXTURE = join(ROOT, 'test', 'fixtures', 'chick.png');
@@ -36,15 +37,6 @@ before(async () => {
 after(async () => {
   await rm(folder, { recursive: true, force: true });
 });
-
-function isTrainerError(code: TrainerErrorCode, pattern: RegExp): (error: unknown) => boolean {
-  return (error) => {
-    assert.ok(error instanceof TrainerError, `expected a TrainerError, got ${String(error)}`);
-    assert.equal(error.code, code);
-    assert.match(error.message, pattern);
-    return true;
-  };
-}
 
 describe('bad inputs fail before training starts', () => {
   const start = (overrides: Partial<TrainOptionsInput>): Promise<unknown> =>
