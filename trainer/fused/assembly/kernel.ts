@@ -165,10 +165,6 @@ export function scratchBytes(channels: i32, perception: i32, hidden: i32): i32 {
   return 4 * (scratchHead(channels, perception, hidden) + perception + 28 + hidden);
 }
 
-/** Floats of the scratch's head: forward's fire mask and spare row, backward's rows and tile. */
-function scratchHead(channels: i32, perception: i32, hidden: i32): i32 {
-  return channels + perception + TILE * (perception + 2 * hidden + channels + 1) + hidden + channels * 2 + perception;
-}
 
 export function heapBase(): usize {
   return __heap_base;
@@ -607,14 +603,55 @@ export function forwardStep(t: i32, stepKey: u32, cellOffset: i32): void {
 let tileRows: i32 = 0;
 /** Whether the tile's flush also writes dL/d perception of its cells (dp = W0 dz1). */
 let tileNeedsInput: bool = false;
+// The tile's parts (set by layTile). The outer products read y interleaved ([j / 4][r]: a
+// vector's eight rows are adjacent), so their inner loop loads at constant offsets from one
+// pointer; everything else is row-major.
+let tileFirst: usize = 0; // HID: a pair's first W1 dz2
+let tileP: usize = 0; // [TILE][P]: the perceptions
+let tileDz1: usize = 0; // [TILE][HID]: act'(z1) until the flush, then dz1
+let tileH: usize = 0; // [TILE][HID]: the hidden outputs
+let tileDz2: usize = 0; // [TILE][C]
+let tileCells: usize = 0; // [TILE] i32: the tile's cells
+let tileSpare: usize = 0; // P: dp of an odd one out's twin
+let tileDz1I: usize = 0; // [HID / 4][TILE] v128: dz1 interleaved
+let tileDz2I: usize = 0; // [C / 4][TILE] v128: dz2 interleaved
+
+/** Lays the tile out in the scratch after backwardStep's C-float rows (fire, g, unused). */
+function layTile(): void {
+  tileFirst = scratchPtr + (<usize>(3 * C) << 2);
+  tileP = tileFirst + (<usize>HID << 2);
+  tileDz1 = tileP + (<usize>(TILE * P) << 2);
+  tileH = tileDz1 + (<usize>(TILE * HID) << 2);
+  tileDz2 = tileH + (<usize>(TILE * HID) << 2);
+  tileCells = tileDz2 + (<usize>(TILE * C) << 2);
+  tileSpare = tileCells + (<usize>TILE << 2);
+  tileDz1I = tileSpare + (<usize>P << 2);
+  tileDz2I = tileDz1I + (<usize>(TILE * HID) << 2);
+}
+
+/** Floats of the scratch's head: forward's fire mask and spare row, backward's rows and tile. */
+function scratchHead(channels: i32, perception: i32, hidden: i32): i32 {
+  const forward = channels + 2 * hidden + channels;
+  const backward = 3 * channels + hidden + TILE * (perception + 2 * hidden + channels + 1) + perception + TILE * (hidden + channels);
+  return max(forward, backward);
+}
+
+/** A row-major [TILE][width] part of the tile into its interleaved copy ([width / 4][TILE] vectors). */
+function interleave(rows: usize, width: i32, out: usize): void {
+  for (let r = 0; r < TILE; r++) {
+    const row = rows + (<usize>(r * width) << 2);
+    for (let j = 0; j < width; j += 4) v128.store(out + (<usize>(j * TILE + 4 * r) << 2), v128.load(row + (<usize>j << 2)));
+  }
+}
 
 /**
- * g[k, j] += sum over the tile's TILE (8) rows r of x[r, k] y[r, j], for x [TILE, xs] and
- * y [TILE, ys] row-major: each gradient vector is loaded and stored once per tile.
+ * g[k, j] += sum over the tile's TILE (8) rows r of x[r, k] y[r, j], for x row-major
+ * ([TILE][xs]) and y interleaved ([ys / 4][TILE] vectors): each gradient vector is loaded and
+ * stored once per tile.
  */
 function addOuterProducts(x: usize, xs: i32, y: usize, ys: i32, g: usize): void {
   const xRow = <usize>xs << 2;
-  const yRow = <usize>ys << 2;
+  let row = g;
   for (let k = 0; k < xs; k++) {
     const at = x + (<usize>k << 2);
     const x0 = v128.load32_splat(at);
@@ -625,40 +662,34 @@ function addOuterProducts(x: usize, xs: i32, y: usize, ys: i32, g: usize): void 
     const x5 = v128.load32_splat(at + 5 * xRow);
     const x6 = v128.load32_splat(at + 6 * xRow);
     const x7 = v128.load32_splat(at + 7 * xRow);
-    const row = g + <usize>k * yRow;
-    for (let j = 0; j < ys; j += 4) {
-      const o = <usize>j << 2;
-      let even = f32x4.add(f32x4.mul(x0, v128.load(y + o)), f32x4.mul(x2, v128.load(y + 2 * yRow + o)));
-      let odd = f32x4.add(f32x4.mul(x1, v128.load(y + yRow + o)), f32x4.mul(x3, v128.load(y + 3 * yRow + o)));
-      even = f32x4.add(even, f32x4.add(f32x4.mul(x4, v128.load(y + 4 * yRow + o)), f32x4.mul(x6, v128.load(y + 6 * yRow + o))));
-      odd = f32x4.add(odd, f32x4.add(f32x4.mul(x5, v128.load(y + 5 * yRow + o)), f32x4.mul(x7, v128.load(y + 7 * yRow + o))));
-      v128.store(row + o, f32x4.add(v128.load(row + o), f32x4.add(even, odd)));
+    let v = y;
+    const end = row + (<usize>ys << 2);
+    for (; row < end; row += 16) {
+      let even = f32x4.add(f32x4.mul(x0, v128.load(v)), f32x4.mul(x2, v128.load(v, 32)));
+      let odd = f32x4.add(f32x4.mul(x1, v128.load(v, 16)), f32x4.mul(x3, v128.load(v, 48)));
+      even = f32x4.add(even, f32x4.add(f32x4.mul(x4, v128.load(v, 64)), f32x4.mul(x6, v128.load(v, 96))));
+      odd = f32x4.add(odd, f32x4.add(f32x4.mul(x5, v128.load(v, 80)), f32x4.mul(x7, v128.load(v, 112))));
+      v128.store(row, f32x4.add(v128.load(row), f32x4.add(even, odd)));
+      v += 128;
     }
   }
 }
 
 /** Adds the weight gradients of the buffered rows (TILE of them at most) and empties the tile. */
-function flushTile(tile: usize): void {
+function flushTile(): void {
   if (tileRows == 0) return;
-  const tp = tile; // TILE x P
-  const tdz1 = tp + (<usize>(TILE * P) << 2); // TILE x HID
-  const th = tdz1 + (<usize>(TILE * HID) << 2); // TILE x HID
-  const tdz2 = th + (<usize>(TILE * HID) << 2); // TILE x C
-  const rowsP = <usize>P << 2;
   const rowsH = <usize>HID << 2;
   const rowsC = <usize>C << 2;
-  const cells = tdz2 + (<usize>(TILE * C) << 2); // TILE x i32: the tile's cells
   // dz1 = (W1 dz2) * act'(z1), two cells at a time; an odd one out beside itself (same sums
-  // either way), its twin into the spare row.
-  const first = tile - (<usize>HID << 2); // the HID floats before the tile (see backwardStep)
+  // either way), its twin into the pair row.
   for (let r = 0; r < tileRows; r += 2) {
     const pair = r + 1 < tileRows;
-    const x1 = pair ? tdz2 + <usize>(r + 1) * rowsC : tdz2 + <usize>r * rowsC;
-    denseRow2(tdz2 + <usize>r * rowsC, x1, C, w1tPtr, HID, 0, first, pairPtr);
+    const x1 = pair ? tileDz2 + <usize>(r + 1) * rowsC : tileDz2 + <usize>r * rowsC;
+    denseRow2(tileDz2 + <usize>r * rowsC, x1, C, w1tPtr, HID, 0, tileFirst, pairPtr);
     const rows = pair ? 2 : 1;
     for (let k = 0; k < rows; k++) {
-      const row = tdz1 + <usize>(r + k) * rowsH;
-      const w = k == 0 ? first : pairPtr;
+      const row = tileDz1 + <usize>(r + k) * rowsH;
+      const w = k == 0 ? tileFirst : pairPtr;
       for (let j = 0; j < HID; j += 4) {
         const o = <usize>j << 2;
         v128.store(row + o, f32x4.mul(v128.load(w + o), v128.load(row + o)));
@@ -667,40 +698,41 @@ function flushTile(tile: usize): void {
   }
   if (tileNeedsInput) {
     // dp = W0 dz1, two cells at a time (an odd one out beside itself: same sums either way).
-    const spare = cells + (<usize>TILE << 2);
     for (let r = 0; r < tileRows; r += 2) {
-      const n0 = load<i32>(cells + (<usize>r << 2));
+      const n0 = load<i32>(tileCells + (<usize>r << 2));
       const pair = r + 1 < tileRows;
-      const x1 = pair ? tdz1 + <usize>(r + 1) * rowsH : tdz1 + <usize>r * rowsH;
-      const out1 = pair ? cellPtr(dpPtr, load<i32>(cells + (<usize>(r + 1) << 2)), P) : spare;
-      denseRow2(tdz1 + <usize>r * rowsH, x1, HID, w0tPtr, P, 0, cellPtr(dpPtr, n0, P), out1);
+      const x1 = pair ? tileDz1 + <usize>(r + 1) * rowsH : tileDz1 + <usize>r * rowsH;
+      const out1 = pair ? cellPtr(dpPtr, load<i32>(tileCells + (<usize>(r + 1) << 2)), P) : tileSpare;
+      denseRow2(tileDz1 + <usize>r * rowsH, x1, HID, w0tPtr, P, 0, cellPtr(dpPtr, n0, P), out1);
     }
   }
   // Unused rows of a partial tile are zero, so every flush does TILE rows. All four parts: a
   // stale NaN (left by a poisoned rollout) times a zero would still be NaN.
   for (let r = tileRows; r < TILE; r++) {
     const zero = f32x4.splat(0);
-    for (let k = 0; k < P; k += 4) v128.store(tp + <usize>r * rowsP + (<usize>k << 2), zero);
+    for (let k = 0; k < P; k += 4) v128.store(tileP + <usize>r * (<usize>P << 2) + (<usize>k << 2), zero);
     for (let j = 0; j < HID; j += 4) {
-      v128.store(tdz1 + <usize>r * rowsH + (<usize>j << 2), zero);
-      v128.store(th + <usize>r * rowsH + (<usize>j << 2), zero);
+      v128.store(tileDz1 + <usize>r * rowsH + (<usize>j << 2), zero);
+      v128.store(tileH + <usize>r * rowsH + (<usize>j << 2), zero);
     }
-    for (let c = 0; c < C; c += 4) v128.store(tdz2 + <usize>r * rowsC + (<usize>c << 2), zero);
+    for (let c = 0; c < C; c += 4) v128.store(tileDz2 + <usize>r * rowsC + (<usize>c << 2), zero);
   }
+  interleave(tileDz1, HID, tileDz1I);
+  interleave(tileDz2, C, tileDz2I);
   // gw0[k, j] += sum_r p[r, k] dz1[r, j]
-  addOuterProducts(tp, P, tdz1, HID, gw0Ptr);
+  addOuterProducts(tileP, P, tileDz1I, HID, gw0Ptr);
   for (let j = 0; j < HID; j += 4) {
     const o = <usize>j << 2;
     let acc = v128.load(gb0Ptr + o);
-    for (let r = 0; r < TILE; r++) acc = f32x4.add(acc, v128.load(tdz1 + <usize>r * rowsH + o));
+    for (let r = 0; r < TILE; r++) acc = f32x4.add(acc, v128.load(tileDz1 + <usize>r * rowsH + o));
     v128.store(gb0Ptr + o, acc);
   }
   // gw1[j, c] += sum_r h[r, j] dz2[r, c]
-  addOuterProducts(th, HID, tdz2, C, gw1Ptr);
+  addOuterProducts(tileH, HID, tileDz2I, C, gw1Ptr);
   for (let c = 0; c < C; c += 4) {
     const o = <usize>c << 2;
     let acc = v128.load(gb1Ptr + o);
-    for (let r = 0; r < TILE; r++) acc = f32x4.add(acc, v128.load(tdz2 + <usize>r * rowsC + o));
+    for (let r = 0; r < TILE; r++) acc = f32x4.add(acc, v128.load(tileDz2 + <usize>r * rowsC + o));
     v128.store(gb1Ptr + o, acc);
   }
   tileRows = 0;
@@ -720,15 +752,10 @@ export function backwardStep(t: i32, stepKey: u32, cellOffset: i32, gradNext: us
   const ran = ranPtr + <usize>t * <usize>N;
   const alive = alivePtr + <usize>t * <usize>N;
   const fire = scratchPtr; // C
-  const g = fire + (<usize>C << 2); // C: dL/d updated
-  // C floats unused, then HID floats for flushTile (a pair's first W1 dz2), then the tile.
-  const tile = g + (<usize>(2 * C + HID) << 2); // TILE x (P + 2 HID + C)
-  const tp = tile;
-  const tdz1 = tp + (<usize>(TILE * P) << 2);
-  const th = tdz1 + (<usize>(TILE * HID) << 2);
-  const tdz2 = th + (<usize>(TILE * HID) << 2);
+  const g = fire + (<usize>C << 2); // C: dL/d updated (then C floats unused, then the tile)
   const zero = f32x4.splat(0);
   const one = splat(1.0);
+  layTile();
   tileRows = 0;
   tileNeedsInput = needInput;
   for (let n = 0; n < N; n++) {
@@ -784,7 +811,7 @@ export function backwardStep(t: i32, stepKey: u32, cellOffset: i32, gradNext: us
     // dz2 = g * fire * act'(y); dz1 = (W1 dz2) * act'(z1) follows in flushTile, two cells at a
     // time: the tile's dz1 row holds act'(z1) until then.
     const y = constant ? constPtr + (<usize>(2 * HID) << 2) : cellPtr(out, n, C);
-    const rowDz2 = tdz2 + (<usize>(tileRows * C) << 2);
+    const rowDz2 = tileDz2 + (<usize>(tileRows * C) << 2);
     for (let c = 0; c < C; c += 4) {
       const o = <usize>c << 2;
       let d = f32x4.mul(v128.load(g + o), v128.load(fire + o));
@@ -795,8 +822,8 @@ export function backwardStep(t: i32, stepKey: u32, cellOffset: i32, gradNext: us
       v128.store(rowDz2 + o, d);
     }
     const h = constant ? constPtr : cellPtr(hidden, n, HID);
-    const rowSlope = tdz1 + (<usize>(tileRows * HID) << 2);
-    const rowH = th + (<usize>(tileRows * HID) << 2);
+    const rowSlope = tileDz1 + (<usize>(tileRows * HID) << 2);
+    const rowH = tileH + (<usize>(tileRows * HID) << 2);
     const d1 = constant ? constPtr + (<usize>HID << 2) : cellPtr(slope, n, HID);
     for (let j = 0; j < HID; j += 4) {
       const o = <usize>j << 2;
@@ -804,12 +831,12 @@ export function backwardStep(t: i32, stepKey: u32, cellOffset: i32, gradNext: us
       v128.store(rowSlope + o, HIDDEN_ATAN ? v128.load(d1 + o) : v128.and(f32x4.gt(hv, zero), one));
       v128.store(rowH + o, hv);
     }
-    perceive(state, n, tp + (<usize>(tileRows * P) << 2));
-    store<i32>(tdz2 + (<usize>(TILE * C + tileRows) << 2), n);
+    perceive(state, n, tileP + (<usize>(tileRows * P) << 2));
+    store<i32>(tileCells + (<usize>tileRows << 2), n);
     tileRows++;
-    if (tileRows == TILE) flushTile(tile);
+    if (tileRows == TILE) flushTile();
   }
-  flushTile(tile);
+  flushTile();
   if (!needInput) return;
   // The perception's adjoint: each cell collects from the cells whose perception read it (cell
   // n - (dy, dx) read n through tap (dy, dx): the opposite entry of n's neighbourhood), in the
