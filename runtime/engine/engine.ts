@@ -1,6 +1,6 @@
 import type { NcaModel } from '../format/types.js';
 import { fireKey } from '../reference/index.js';
-import type { Driver, MaybePromise } from './drivers.js';
+import type { Driver, MaybePromise } from './driver.js';
 import { NcaEngineError } from './errors.js';
 import type { SharedClient, SharedGpu } from './shared.js';
 import type { BackendName, BackendSelection, NcaEngine } from './types.js';

@@ -4,4 +4,14 @@
  */
 export type * from './types.js';
 export { BACKENDS, createEngine } from './select.js';
+export {
+  registerBackend,
+  registeredBackends,
+  type BackendEntry,
+  type PreparedBackend,
+  type RegisteredBackend,
+  type UnavailableBackend,
+} from './registry.js';
+export type { Driver, MaybePromise, RunSpec } from './driver.js';
+export type { SharedGpu } from './shared.js';
 export { NCA_ENGINE_ERROR_CODES, NcaEngineError, isNcaEngineError, type NcaEngineErrorCode } from './errors.js';

@@ -87,6 +87,14 @@ export class SharedGpu {
   get clientCount(): number {
     return this.refs;
   }
+
+  /** Frees an instance a probe created but no engine joined (a GL context is scarce). */
+  releaseIfUnused(): void {
+    if (this.refs > 0) return;
+    const placeholder = { contextLost: () => undefined, contextRestored: () => undefined };
+    this.join(placeholder);
+    this.leave(placeholder);
+  }
 }
 
 const instances = new Map<BackendName, SharedGpu>();

@@ -4,10 +4,21 @@ import type { NcaModel } from '../format/types.js';
 export type BackendName = 'webgpu' | 'webgl2' | 'webgl' | 'webasm' | 'cpu';
 export type BackendRequest = BackendName | 'auto';
 
+/**
+ * Where a backend dropped out of selection: `unavailable` (it cannot run here: no API, the page's
+ * CSP, a grid too large for it), `software-renderer` (set aside in auto mode behind webasm and cpu),
+ * `failed` (its kernels did not compile, or the trial step threw: `cause` holds what was thrown).
+ */
+export type SkipStage = 'unavailable' | 'software-renderer' | 'failed';
+
 /** Why a backend was not used: kept as data so UIs and tests can show it. */
 export interface SkippedBackend {
   readonly backend: BackendName;
+  readonly stage: SkipStage;
+  /** One readable line. */
   readonly reason: string;
+  /** The original error, when something was thrown (always for `failed`). */
+  readonly cause?: unknown;
 }
 
 export interface BackendSelection {

@@ -25,7 +25,9 @@ test('auto: software GL/WebGPU yield to webasm/cpu, a real GPU wins', async ({ p
   if (software) {
     expect(['webasm', 'cpu']).toContain(result.chosen);
     for (const backend of ['webgl2', 'webgl']) {
-      expect(result.skipped.find((s) => s.backend === backend)?.reason).toMatch(/software renderer/);
+      const skipped = result.skipped.find((s) => s.backend === backend);
+      expect(skipped?.stage).toBe('software-renderer');
+      expect(skipped?.reason).toMatch(/software renderer/);
     }
   } else {
     expect(['webgpu', 'webgl2', 'webgl']).toContain(result.chosen);
@@ -65,7 +67,7 @@ test('a backend that fails to compile hands over to the next, with its reason', 
   await openHarness(page);
   const result = await page.evaluate(async () => {
     const { nca } = window;
-    nca.injectBackendFault('webasm', 'simulated wasm compile error');
+    const undo = nca.failBackend('webasm', 'simulated wasm compile error');
     try {
       const engine = await nca.createEngine(nca.randomModel('essay', 16, 3, 16, 16));
       const out = { chosen: engine.backend, skipped: engine.selection.skipped };
@@ -73,10 +75,12 @@ test('a backend that fails to compile hands over to the next, with its reason', 
       engine.dispose();
       return out;
     } finally {
-      nca.injectBackendFault('webasm', undefined);
+      undo();
     }
   });
   console.log(`[runtime-selection] with webasm failing: chose ${result.chosen}`);
   expect(result.chosen).not.toBe('webasm');
-  expect(result.skipped.find((s) => s.backend === 'webasm')?.reason).toMatch(/failed to compile or run: simulated wasm compile error/);
+  const webasm = result.skipped.find((s) => s.backend === 'webasm');
+  expect(webasm?.stage).toBe('failed');
+  expect(webasm?.reason).toMatch(/failed to compile or run: simulated wasm compile error/);
 });

@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import { createEngine, isNcaEngineError, NcaEngineError } from '../../runtime/engine/index.js';
-import { injectBackendFault } from '../../runtime/engine/select.js';
 import { createArchitecture, createModel } from '../../runtime/format/index.js';
+import { failBackend } from '../fixtures/backend-faults.js';
 
 const model = createModel(createArchitecture({ rule: 'essay', hidden: 8 }), { gridWidth: 12, gridHeight: 10 });
 
@@ -18,11 +18,13 @@ function fakeWebGpu(requestAdapter: () => Promise<unknown>): void {
   Object.defineProperty(globalThis, 'navigator', { value: { gpu: { requestAdapter } }, configurable: true, writable: true });
 }
 
+/** Undoes the faulty backends a test registered. */
+const undo: Array<() => void> = [];
+
 const originalNavigator = Object.getOwnPropertyDescriptor(globalThis, 'navigator');
 
 afterEach(() => {
-  injectBackendFault('webasm', undefined);
-  injectBackendFault('cpu', undefined);
+  for (const restore of undo.splice(0)) restore();
   if (originalNavigator) Object.defineProperty(globalThis, 'navigator', originalNavigator);
   else delete (globalThis as GlobalWithNavigator).navigator;
 });
@@ -48,12 +50,14 @@ describe('backend selection', () => {
   });
 
   it('falls back to the next backend when one fails to compile, keeping the reason', async () => {
-    injectBackendFault('webasm', 'simulated shader compile error');
+    undo.push(failBackend('webasm', 'simulated shader compile error'));
     const engine = await createEngine(model);
     try {
       assert.equal(engine.backend, 'cpu');
       const webasm = engine.selection.skipped.find((s) => s.backend === 'webasm');
       assert.ok(webasm, 'webasm is listed as skipped');
+      assert.equal(webasm.stage, 'failed');
+      assert.ok(webasm.cause instanceof Error && webasm.cause.message === 'simulated shader compile error', 'the cause is what was thrown');
       assert.match(webasm.reason, /failed to compile or run: simulated shader compile error/);
     } finally {
       engine.dispose();
@@ -99,8 +103,7 @@ describe('backend selection', () => {
   });
 
   it('nothing runs: no-backend lists every backend with its reason', async () => {
-    injectBackendFault('webasm', 'webasm is out');
-    injectBackendFault('cpu', 'cpu is out');
+    undo.push(failBackend('webasm', 'webasm is out'), failBackend('cpu', 'cpu is out'));
     await assert.rejects(createEngine(model), (error: unknown) => {
       assert.ok(error instanceof NcaEngineError);
       assert.equal(error.code, 'no-backend');

@@ -7,9 +7,9 @@
 import { GPU, Input } from 'gpu.js';
 import * as runtime from '../../../../runtime/index.js';
 import * as bench from '../../../bench/runtime-measure.js';
-import { injectBackendFault } from '../../../../runtime/engine/select.js';
 import { liveSharedInstances } from '../../../../runtime/engine/shared.js';
 import { importDistillModel } from '../../../../trainer/import/distill.js';
+import { failBackend } from '../../../fixtures/backend-faults.js';
 
 type GL = WebGLRenderingContext | WebGL2RenderingContext;
 
@@ -62,7 +62,8 @@ const api = {
   ...runtime,
   /** Step timing for test/bench/runtime-browser.bench.ts. */
   bench,
-  injectBackendFault,
+  /** Makes a backend fail to compile through the public registry; returns the undo. */
+  failBackend,
   /** gpu.js itself, for formulation experiments on the page. */
   gpujs: { GPU, Input },
   seeded,
