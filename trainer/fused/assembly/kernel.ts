@@ -196,54 +196,115 @@ export function heapBase(): usize {
   return f32x4.splat(x);
 }
 
+// The constants of the SIMD maths below, each splatted to a vector, in a data segment: V8 builds
+// a v128 constant afresh at every use (three instructions, in the loop), while a load from here
+// is one. Offsets in bytes.
+// @ts-ignore: memory.data with an alignment
+const MATH: usize = memory.data<f32>([
+  2.414213562373095, 2.414213562373095, 2.414213562373095, 2.414213562373095,
+  0.41421356237309503, 0.41421356237309503, 0.41421356237309503, 0.41421356237309503,
+  1.0, 1.0, 1.0, 1.0,
+  1e12, 1e12, 1e12, 1e12,
+  -1.0, -1.0, -1.0, -1.0,
+  1.5707963267948966, 1.5707963267948966, 1.5707963267948966, 1.5707963267948966,
+  0.7853981633974483, 0.7853981633974483, 0.7853981633974483, 0.7853981633974483,
+  8.05374449538e-2, 8.05374449538e-2, 8.05374449538e-2, 8.05374449538e-2,
+  1.38776856032e-1, 1.38776856032e-1, 1.38776856032e-1, 1.38776856032e-1,
+  1.99777106478e-1, 1.99777106478e-1, 1.99777106478e-1, 1.99777106478e-1,
+  3.33329491539e-1, 3.33329491539e-1, 3.33329491539e-1, 3.33329491539e-1,
+  -87.0, -87.0, -87.0, -87.0,
+  87.0, 87.0, 87.0, 87.0,
+  1.4426950408889634, 1.4426950408889634, 1.4426950408889634, 1.4426950408889634,
+  0.693359375, 0.693359375, 0.693359375, 0.693359375,
+  -2.12194440e-4, -2.12194440e-4, -2.12194440e-4, -2.12194440e-4,
+  1.3888889e-3, 1.3888889e-3, 1.3888889e-3, 1.3888889e-3,
+  8.3333333e-3, 8.3333333e-3, 8.3333333e-3, 8.3333333e-3,
+  4.1666667e-2, 4.1666667e-2, 4.1666667e-2, 4.1666667e-2,
+  1.6666667e-1, 1.6666667e-1, 1.6666667e-1, 1.6666667e-1,
+  0.5, 0.5, 0.5, 0.5,
+  -0.0, -0.0, -0.0, -0.0,
+], 16);
+const TAN_3PI_8: usize = 0;
+const TAN_PI_8: usize = 16;
+const ONE: usize = 32;
+const BIG: usize = 48;
+const MINUS_ONE: usize = 64;
+const HALF_PI: usize = 80;
+const QUARTER_PI: usize = 96;
+const AT0: usize = 112;
+const AT1: usize = 128;
+const AT2: usize = 144;
+const AT3: usize = 160;
+const EXP_LO: usize = 176;
+const EXP_HI: usize = 192;
+const LOG2E: usize = 208;
+const LN2_HI: usize = 224;
+const LN2_LO: usize = 240;
+const EX0: usize = 256;
+const EX1: usize = 272;
+const EX2: usize = 288;
+const EX3: usize = 304;
+const HALF: usize = 320;
+const SIGN: usize = 336;
+const EXP_BIAS: usize = memory.data<i32>([127, 127, 127, 127], 16);
+// lowbias32's two multipliers (splatted), then the lane numbers 0..3 (see drawFire).
+// @ts-ignore: memory.data with an alignment
+const HASH: usize = memory.data<u32>([0x7feb352d, 0x7feb352d, 0x7feb352d, 0x7feb352d, 0x846ca68b, 0x846ca68b, 0x846ca68b, 0x846ca68b, 0, 1, 2, 3], 16);
+
+// @ts-ignore: decorator
+@inline function k4(offset: usize): v128 {
+  return v128.load(MATH + offset);
+}
+
 /**
  * atan on four lanes, Cephes' atanf (range reduction to |t| <= tan(pi/8), degree-9 odd
- * polynomial), and its slope 1 / (1 + x^2) stored at `slope`: both divisions share one.
+ * polynomial), and its slope 1 / (1 + x^2) stored at `slope`: both divisions share one. A NaN
+ * stays NaN (pmin keeps its first operand when the comparison fails).
  */
 function atan4(x: v128, slope: usize): v128 {
-  const sign = v128.and(x, i32x4.splat(0x80000000));
-  const a = f32x4.abs(x);
-  const big = f32x4.gt(a, splat(2.414213562373095));
-  const mid = f32x4.gt(a, splat(0.41421356237309503));
-  const one = splat(1.0);
+  const sign = v128.and(x, k4(SIGN));
+  const a = v128.andnot(x, k4(SIGN));
+  const big = f32x4.gt(a, k4(TAN_3PI_8));
+  const mid = f32x4.gt(a, k4(TAN_PI_8));
+  const one = k4(ONE);
   // Clamped so den * q stays finite; beyond 1e12, atan is pi/2 and the slope 0 in float32.
-  const ac = f32x4.min(a, splat(1e12));
+  const ac = f32x4.pmin(a, k4(BIG));
   // t = big ? -1/a : mid ? (a-1)/(a+1) : a, as num / den.
-  const num = v128.bitselect(splat(-1.0), v128.bitselect(f32x4.sub(a, one), a, mid), big);
+  const num = v128.bitselect(k4(MINUS_ONE), v128.bitselect(f32x4.sub(a, one), a, mid), big);
   const den = v128.bitselect(ac, v128.bitselect(f32x4.add(a, one), one, mid), big);
   // One division: r = 1 / (den q), so 1 / den = r q and 1 / q = r den.
   const q = f32x4.add(one, f32x4.mul(ac, ac));
   const r = f32x4.div(one, f32x4.mul(den, q));
   v128.store(slope, f32x4.mul(r, den));
   const t = f32x4.mul(num, f32x4.mul(r, q));
-  const base = v128.bitselect(splat(1.5707963267948966), v128.and(splat(0.7853981633974483), mid), big);
+  const base = v128.bitselect(k4(HALF_PI), v128.and(k4(QUARTER_PI), mid), big);
   const z = f32x4.mul(t, t);
-  let poly = f32x4.sub(f32x4.mul(splat(8.05374449538e-2), z), splat(1.38776856032e-1));
-  poly = f32x4.add(f32x4.mul(poly, z), splat(1.99777106478e-1));
-  poly = f32x4.sub(f32x4.mul(poly, z), splat(3.33329491539e-1));
+  let poly = f32x4.sub(f32x4.mul(k4(AT0), z), k4(AT1));
+  poly = f32x4.add(f32x4.mul(poly, z), k4(AT2));
+  poly = f32x4.sub(f32x4.mul(poly, z), k4(AT3));
   const result = f32x4.add(base, f32x4.add(t, f32x4.mul(f32x4.mul(poly, z), t)));
   return v128.xor(result, sign);
 }
 
-/** exp on four lanes (inputs clamped to [-87, 87]): 2^n x a degree-6 polynomial of the rest. */
+/** exp on four lanes (inputs clamped to [-87, 87], a NaN stays NaN): 2^n x a degree-6 polynomial of the rest. */
 function exp4(x: v128): v128 {
-  const c = f32x4.min(f32x4.max(x, splat(-87.0)), splat(87.0));
-  const n = f32x4.nearest(f32x4.mul(c, splat(1.4426950408889634)));
+  const c = f32x4.pmin(f32x4.pmax(x, k4(EXP_LO)), k4(EXP_HI));
+  const n = f32x4.nearest(f32x4.mul(c, k4(LOG2E)));
   // Cody-Waite: ln 2 in two parts so r is exact enough.
-  const r = f32x4.sub(f32x4.sub(c, f32x4.mul(n, splat(0.693359375))), f32x4.mul(n, splat(-2.12194440e-4)));
-  let p = f32x4.add(f32x4.mul(splat(1.3888889e-3), r), splat(8.3333333e-3));
-  p = f32x4.add(f32x4.mul(p, r), splat(4.1666667e-2));
-  p = f32x4.add(f32x4.mul(p, r), splat(1.6666667e-1));
-  p = f32x4.add(f32x4.mul(p, r), splat(0.5));
-  p = f32x4.add(f32x4.mul(p, r), splat(1.0));
-  p = f32x4.add(f32x4.mul(p, r), splat(1.0));
-  const scale = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
+  const r = f32x4.sub(f32x4.sub(c, f32x4.mul(n, k4(LN2_HI))), f32x4.mul(n, k4(LN2_LO)));
+  let p = f32x4.add(f32x4.mul(k4(EX0), r), k4(EX1));
+  p = f32x4.add(f32x4.mul(p, r), k4(EX2));
+  p = f32x4.add(f32x4.mul(p, r), k4(EX3));
+  p = f32x4.add(f32x4.mul(p, r), k4(HALF));
+  p = f32x4.add(f32x4.mul(p, r), k4(ONE));
+  p = f32x4.add(f32x4.mul(p, r), k4(ONE));
+  const scale = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), v128.load(EXP_BIAS)), 23);
   return f32x4.mul(p, scale);
 }
 
 // @ts-ignore: decorator
 @inline function sigmoid4(x: v128): v128 {
-  return f32x4.div(splat(1.0), f32x4.add(splat(1.0), exp4(f32x4.neg(x))));
+  return f32x4.div(k4(ONE), f32x4.add(k4(ONE), exp4(f32x4.neg(x))));
 }
 
 // ---- pieces of the step ----
@@ -445,16 +506,15 @@ function drawFire(stepKey: u32, index: u32, fire: usize): bool {
   // Four hashes at once: lanes are elements index*C + c .. + 3 (see fires()).
   const key = i32x4.splat(stepKey);
   const bound = i32x4.splat(FIRE_BELOW);
-  const ones = splat(1.0);
-  const lanes = i32x4(0, 1, 2, 3);
+  const ones = k4(ONE);
   let any = i32x4.splat(0);
   const base = index * <u32>C;
   for (let c = 0; c < C; c += 4) {
-    let x = v128.xor(i32x4.add(i32x4.splat(base + <u32>c), lanes), key);
+    let x = v128.xor(i32x4.add(i32x4.splat(base + <u32>c), v128.load(HASH, 32)), key);
     x = v128.xor(x, i32x4.shr_u(x, 16));
-    x = i32x4.mul(x, i32x4.splat(0x7feb352d));
+    x = i32x4.mul(x, v128.load(HASH));
     x = v128.xor(x, i32x4.shr_u(x, 15));
-    x = i32x4.mul(x, i32x4.splat(0x846ca68b));
+    x = i32x4.mul(x, v128.load(HASH, 16));
     x = v128.xor(x, i32x4.shr_u(x, 16));
     const hit = i32x4.lt_u(i32x4.shr_u(x, 8), bound);
     any = v128.or(any, hit);
@@ -476,7 +536,8 @@ function activateHidden(h: usize, slope: usize): void {
     const zero = f32x4.splat(0);
     for (let j = 0; j < HID; j += 4) {
       const o = <usize>j << 2;
-      v128.store(h + o, f32x4.max(v128.load(h + o), zero));
+      // pmax: one instruction (max is five), and a NaN stays NaN (see atan4).
+      v128.store(h + o, f32x4.pmax(v128.load(h + o), zero));
     }
   }
 }
