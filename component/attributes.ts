@@ -220,3 +220,21 @@ export function parseLoop(raw: unknown): Parsed<LoopSetting> {
   if (n !== undefined && Number.isInteger(n) && n >= 1) return { value: { enabled: true, afterSteps: n } };
   return { value: on, warning: warn('loop', raw, 'is not a positive step count', 'looping only when the state dies') };
 }
+
+/** Lit converter: attribute → number, keeping "not given" (null or blank) apart from junk (NaN, warned later). */
+export const numberAttribute = {
+  fromAttribute: (value: string | null): number | undefined => (value === null || value.trim() === '' ? undefined : Number(value)),
+  toAttribute: (value: number | undefined): string | null => (value === undefined ? null : String(value)),
+};
+
+/** Lit converter: `loop` is a boolean attribute or a step count. */
+export const loopAttribute = {
+  fromAttribute: (value: string | null): boolean | number => {
+    if (value === null) return false;
+    const text = value.trim().toLowerCase();
+    if (text === '' || text === 'true') return true;
+    if (text === 'false') return false;
+    return Number(text);
+  },
+  toAttribute: (value: boolean | number): string | null => (value === false ? null : value === true ? '' : String(value)),
+};

@@ -7,7 +7,8 @@
  * ```
  */
 export { NcaCanvas, TAG_NAME } from './nca-canvas.js';
-export { RELEASE_DELAY_MS, type NcaStatus } from './nca-canvas.component.js';
+export { RELEASE_DELAY_MS } from './engine-controller.js';
+export type { NcaStatus } from './element-state.js';
 export {
   NcaBackendEvent,
   NcaErrorEvent,

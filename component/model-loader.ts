@@ -1,6 +1,6 @@
 /**
- * Loading as a Lit reactive controller, in the manner of `@lit/task`: a status enum, an
- * `AbortSignal` per run, and a latest-run guard so a stale result never lands.
+ * Loading as a Lit reactive controller, in the manner of `@lit/task`: an `AbortSignal` per run
+ * and a latest-run guard so a stale result never lands.
  *
  * NOTE: some work cannot be aborted midway (`createEngine` takes no signal). When such a run
  * finishes after it was superseded, its value is handed to `discard` (the element disposes the
@@ -8,14 +8,6 @@
  */
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { NcaLoadError, type NcaErrorType } from './events.js';
-
-export const LoadStatus = {
-  INITIAL: 'initial',
-  PENDING: 'pending',
-  COMPLETE: 'complete',
-  ERROR: 'error',
-} as const;
-export type LoadStatus = (typeof LoadStatus)[keyof typeof LoadStatus];
 
 export interface LoadOptions<A, R> {
   /** The work. Should honour `signal`; may resolve after an abort (see `discard`). */
@@ -28,90 +20,56 @@ export interface LoadOptions<A, R> {
   readonly discard?: (value: R) => void;
 }
 
+/**
+ * NOTE: the controller keeps no status or value of its own: the owner hands each outcome on at
+ * once (the element's status is the engine controller's), so a copy here would only go stale.
+ */
 export class LoadController<A, R> implements ReactiveController {
-  status: LoadStatus = LoadStatus.INITIAL;
-  value: R | undefined;
-  error: unknown;
-  /** The arguments of the latest run. */
-  args: A | undefined;
-
   private run = 0;
   private controller: AbortController | undefined;
 
   constructor(
-    private readonly host: ReactiveControllerHost,
+    host: ReactiveControllerHost,
     private readonly options: LoadOptions<A, R>,
   ) {
     host.addController(this);
   }
 
-  get pending(): boolean {
-    return this.status === LoadStatus.PENDING;
-  }
-
   /** Starts a run, aborting any run in flight; only this run's outcome will be reported. */
   start(args: A): Promise<void> {
-    this.abortInFlight();
-    const id = ++this.run;
+    this.abort();
+    const id = this.run;
     const controller = new AbortController();
     this.controller = controller;
-    this.args = args;
-    this.status = LoadStatus.PENDING;
-    this.value = undefined;
-    this.error = undefined;
-    this.host.requestUpdate();
+    const stale = (): boolean => id !== this.run || controller.signal.aborted;
     return this.options.task(args, controller.signal).then(
       (value) => {
-        if (id !== this.run || controller.signal.aborted) {
+        if (stale()) {
           this.options.discard?.(value);
           return;
         }
         this.controller = undefined;
-        this.status = LoadStatus.COMPLETE;
-        this.value = value;
-        this.host.requestUpdate();
         this.options.onComplete?.(value, args);
       },
       (error: unknown) => {
-        if (id !== this.run || controller.signal.aborted) return;
+        if (stale()) return;
         this.controller = undefined;
-        this.status = LoadStatus.ERROR;
-        this.error = error;
-        this.host.requestUpdate();
         this.options.onError?.(error, args);
       },
     );
   }
 
-  /** Aborts the run in flight (if any) and returns to INITIAL; nothing from it will be reported. */
+  /** Aborts the run in flight (if any); nothing from it will be reported. */
   abort(): void {
-    const wasPending = this.pending;
-    this.abortInFlight();
+    this.controller?.abort(new DOMException('superseded', 'AbortError'));
+    this.controller = undefined;
     this.run++;
-    if (wasPending) {
-      this.status = LoadStatus.INITIAL;
-      this.args = undefined;
-    }
-  }
-
-  /** Forget the last outcome (after the element disposed what it produced). */
-  clear(): void {
-    this.abort();
-    this.status = LoadStatus.INITIAL;
-    this.value = undefined;
-    this.error = undefined;
-    this.args = undefined;
   }
 
   hostDisconnected(): void {
     // NOTE: a removed element must fire nothing (RELIABILITY 12); a re-inserted one restarts
     // the load from connectedCallback if it still needs it.
     this.abort();
-  }
-
-  private abortInFlight(): void {
-    this.controller?.abort(new DOMException('superseded', 'AbortError'));
-    this.controller = undefined;
   }
 }
 

@@ -5,6 +5,7 @@
  */
 import type { GridSize } from './attributes.js';
 import { fetchBytes, stage } from './model-loader.js';
+import { scratch2d } from './scratch-canvas.js';
 
 export interface RgbaImage {
   readonly rgba: Uint8ClampedArray;
@@ -36,14 +37,6 @@ async function decodeImage(bytes: Uint8Array, type: string): Promise<{ source: D
   }
 }
 
-function scratchContext(width: number, height: number): OffscreenCanvasRenderingContext2D | CanvasRenderingContext2D {
-  const canvas: OffscreenCanvas | HTMLCanvasElement =
-    typeof OffscreenCanvas === 'function' ? new OffscreenCanvas(width, height) : Object.assign(document.createElement('canvas'), { width, height });
-  const context = canvas.getContext('2d', { willReadFrequently: true }) as OffscreenCanvasRenderingContext2D | CanvasRenderingContext2D | null;
-  if (context === null) throw new Error('no 2D canvas context to read the start image');
-  return context;
-}
-
 /**
  * Fetches and decodes an image (fetch failures reject as `LoadFailure` type `load`, undecodable
  * bytes as type `format`), scaled to fit inside `fit` cells.
@@ -58,7 +51,7 @@ export async function loadStartImage(url: string, fit: GridSize, signal: AbortSi
       const scale = Math.min(1, fit.width / image.width, fit.height / image.height);
       const width = Math.max(1, Math.round(image.width * scale));
       const height = Math.max(1, Math.round(image.height * scale));
-      const context = scratchContext(width, height);
+      const context = scratch2d(width, height, 'to read the start image');
       context.drawImage(image.source, 0, 0, width, height);
       // getImageData returns straight (un-premultiplied) alpha, as setStateFromImage expects.
       return { rgba: context.getImageData(0, 0, width, height).data, width, height };
