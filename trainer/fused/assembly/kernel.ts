@@ -711,6 +711,14 @@ function interleave(rows: usize, width: i32, out: usize): void {
  * stored once per tile.
  */
 function addOuterProducts(x: usize, xs: i32, y: usize, ys: i32, g: usize): void {
+  // Two passes of four rows: eight splats and eight row vectors live at once would not fit in
+  // V8's fifteen vector registers (it spilled), four and four do.
+  addOuterProducts4(x, xs, y, ys, g);
+  addOuterProducts4(x + (<usize>(4 * xs) << 2), xs, y + 64, ys, g);
+}
+
+/** addOuterProducts over rows 0..3 of x and of the interleaved y (y's vectors 128 bytes apart). */
+function addOuterProducts4(x: usize, xs: i32, y: usize, ys: i32, g: usize): void {
   const xRow = <usize>xs << 2;
   let row = g;
   for (let k = 0; k < xs; k++) {
@@ -719,17 +727,11 @@ function addOuterProducts(x: usize, xs: i32, y: usize, ys: i32, g: usize): void 
     const x1 = v128.load32_splat(at + xRow);
     const x2 = v128.load32_splat(at + 2 * xRow);
     const x3 = v128.load32_splat(at + 3 * xRow);
-    const x4 = v128.load32_splat(at + 4 * xRow);
-    const x5 = v128.load32_splat(at + 5 * xRow);
-    const x6 = v128.load32_splat(at + 6 * xRow);
-    const x7 = v128.load32_splat(at + 7 * xRow);
     let v = y;
     const end = row + (<usize>ys << 2);
     for (; row < end; row += 16) {
-      let even = f32x4.add(f32x4.mul(x0, v128.load(v)), f32x4.mul(x2, v128.load(v, 32)));
-      let odd = f32x4.add(f32x4.mul(x1, v128.load(v, 16)), f32x4.mul(x3, v128.load(v, 48)));
-      even = f32x4.add(even, f32x4.add(f32x4.mul(x4, v128.load(v, 64)), f32x4.mul(x6, v128.load(v, 96))));
-      odd = f32x4.add(odd, f32x4.add(f32x4.mul(x5, v128.load(v, 80)), f32x4.mul(x7, v128.load(v, 112))));
+      const even = f32x4.add(f32x4.mul(x0, v128.load(v)), f32x4.mul(x2, v128.load(v, 32)));
+      const odd = f32x4.add(f32x4.mul(x1, v128.load(v, 16)), f32x4.mul(x3, v128.load(v, 48)));
       v128.store(row, f32x4.add(v128.load(row), f32x4.add(even, odd)));
       v += 128;
     }
