@@ -13,7 +13,9 @@
  *   32 bytes SHA-256 of every byte before it
  *
  * Written atomically (see `atomic.ts`) as `checkpoint.bin`, the one before kept as
- * `checkpoint.prev.bin`; a damaged latest file falls back to the previous one.
+ * `checkpoint.prev.bin`; a damaged latest file falls back to the previous one. A save never
+ * leaves neither loadable: the latest is kept as the previous one only when it is itself good
+ * (otherwise the good previous one stays), and it is linked there, never moved away.
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -165,10 +167,23 @@ export function decodeCheckpoint(bytes: Uint8Array, path = '(in memory)'): Check
   };
 }
 
-/** Writes `checkpoint` into `runDir` atomically, keeping the one before as the previous file. */
-export async function saveCheckpoint(runDir: string, checkpoint: Checkpoint): Promise<string> {
+/**
+ * What the caller knows of the `checkpoint.bin` a save replaces: `good` (this run loaded or
+ * wrote it), `unusable` (a resume fell back past it, or there is none), or `unknown` (read and
+ * verified before deciding).
+ */
+export type LatestCheckpoint = 'good' | 'unusable' | 'unknown';
+
+/**
+ * Writes `checkpoint` into `runDir` atomically. A good current `checkpoint.bin` becomes
+ * `checkpoint.prev.bin`; an unusable one is simply replaced, so a good previous file is never
+ * overwritten by a damaged one. At every instant at least one of the two files is loadable.
+ */
+export async function saveCheckpoint(runDir: string, checkpoint: Checkpoint, latest: LatestCheckpoint = 'unknown'): Promise<string> {
   const path = join(runDir, CHECKPOINT_FILE);
-  await writeFileAtomic(path, encodeCheckpoint(checkpoint), join(runDir, PREVIOUS_CHECKPOINT_FILE));
+  let keep = latest === 'good';
+  if (latest === 'unknown') keep = await readCheckpoint(path).then(() => true, () => false);
+  await writeFileAtomic(path, encodeCheckpoint(checkpoint), keep ? join(runDir, PREVIOUS_CHECKPOINT_FILE) : undefined);
   return path;
 }
 

@@ -4,15 +4,15 @@
  * seeded `Rng` whose state is checkpointed, so a resumed run repeats an uninterrupted one
  * exactly (same backend).
  */
-import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { countParameters, crc32, createArchitecture, createModel } from '../runtime/format/index.js';
 import type { Architecture, NcaModel, StartState } from '../runtime/format/types.js';
 import { damageDisc } from '../runtime/reference/index.js';
-import { writeFileAtomic } from './atomic.js';
+import { removeStaleTemporaries, writeFileAtomic } from './atomic.js';
 import { selectBackend, type TrainBackendSelection } from './backend.js';
-import { loadCheckpoint, saveCheckpoint, type Checkpoint, type LoadedCheckpoint } from './checkpoint.js';
+import { loadCheckpoint, saveCheckpoint, type Checkpoint, type LatestCheckpoint, type LoadedCheckpoint } from './checkpoint.js';
 import { identityDifferences, type RunIdentity, type TrainOptions } from './config.js';
 import { Curriculum, type Difficulty } from './curriculum.js';
 import { TrainerError } from './errors.js';
@@ -205,6 +205,9 @@ export async function train(options: TrainOptions, hooks: TrainHooks = {}): Prom
   const backend = await selectBackend(options.backend);
   const setting = new TaskSetting(arch, options.task, target, options.gridWidth, options.gridHeight, options.crop);
   await mkdir(options.runDir, { recursive: true });
+  // Temporary files of a writer killed mid-write (only of processes no longer running).
+  const stale = [...(await removeStaleTemporaries(options.runDir)), ...(await removeStaleTemporaries(dirname(options.out) || '.', basename(options.out)))];
+  if (stale.length > 0) emit({ type: 'warning', message: `removed ${stale.length} temporary file(s) left by a killed run: ${stale.join(', ')}` });
 
   const network = TrainableNetwork.fromArchitecture(arch);
   if (saved) network.assign(saved.weights);
@@ -281,8 +284,11 @@ export async function train(options: TrainOptions, hooks: TrainHooks = {}): Prom
       target: { width: target.width, height: target.height, rgba: target.rgba },
     };
   };
+  // A latest file a resume fell back past must not become the previous one (see checkpoint.ts).
+  let latest: LatestCheckpoint = loaded ? (loaded.fallbackReason ? 'unusable' : 'good') : 'unknown';
   const checkpoint = async (): Promise<void> => {
-    const path = await saveCheckpoint(options.runDir, snapshot());
+    const path = await saveCheckpoint(options.runDir, snapshot(), latest);
+    latest = 'good';
     emit({ type: 'checkpoint', iteration, path });
   };
   const preview = async (): Promise<void> => {
@@ -483,6 +489,6 @@ export async function train(options: TrainOptions, hooks: TrainHooks = {}): Prom
   await mkdir(dirname(options.out) || '.', { recursive: true });
   const { report } = await exportModel(model, options.out, options.precision, curriculum.hardest.maxSteps);
   emit({ type: 'export', report });
-  await writeFile(join(options.runDir, 'summary.json'), `${JSON.stringify({ iterations: iteration, finalLoss, seconds, export: report }, null, 2)}\n`);
+  await writeFileAtomic(join(options.runDir, 'summary.json'), new TextEncoder().encode(`${JSON.stringify({ iterations: iteration, finalLoss, seconds, export: report }, null, 2)}\n`));
   return await finish('completed', { model, export: report });
 }

@@ -1,5 +1,8 @@
-/** Assertions shared by the trainer's tests. */
+/** Assertions and run options shared by the trainer's tests. */
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { resolveOptions, type TrainOptions, type TrainOptionsInput } from '../../trainer/config.js';
+import type { Difficulty } from '../../trainer/curriculum.js';
 import { TrainerError, type TrainerErrorCode } from '../../trainer/errors.js';
 
 /** For `assert.rejects` / `assert.throws`: a TrainerError with `code` whose message matches `pattern`. */
@@ -10,4 +13,32 @@ export function isTrainerError(code: TrainerErrorCode, pattern: RegExp): (error:
     assert.match(error.message, pattern);
     return true;
   };
+}
+
+export const FIXTURE = join(import.meta.dirname, '..', 'fixtures', 'chick.png');
+
+export function difficulty(minSteps: number, maxSteps: number, extra: Partial<Difficulty> = {}): Difficulty {
+  return { minSteps, maxSteps, noise: 0, truncation: 0, bites: 0, biteRadius: 0, lateDamage: 0, ...extra };
+}
+
+/** A tiny, fast run (8 x 8 chick on a 12 x 12 grid, wasm) named `name` in `folder`. */
+export function tinyOptions(folder: string, name: string, overrides: Partial<TrainOptionsInput> = {}): TrainOptions {
+  return resolveOptions({
+    target: FIXTURE,
+    task: 'growth',
+    rule: 'distill',
+    size: 8,
+    gridWidth: 12,
+    gridHeight: 12,
+    batch: 2,
+    iterations: 6,
+    backend: 'wasm',
+    previewEvery: 0,
+    checkpointEvery: 2,
+    precision: 'f32',
+    runDir: join(folder, name),
+    out: join(folder, `${name}.nca`),
+    curriculum: { levels: 1, easy: difficulty(4, 6), hard: difficulty(4, 6) },
+    ...overrides,
+  });
 }

@@ -14,8 +14,7 @@ import { createArchitecture, decodeModel } from '../../runtime/format/index.js';
 import { runSteps, startState } from '../../runtime/reference/index.js';
 import { selectBackend } from '../../trainer/backend.js';
 import { CHECKPOINT_FILE, PREVIOUS_CHECKPOINT_FILE } from '../../trainer/checkpoint.js';
-import { resolveOptions, type TrainOptions, type TrainOptionsInput } from '../../trainer/config.js';
-import type { Difficulty } from '../../trainer/curriculum.js';
+import type { TrainOptions, TrainOptionsInput } from '../../trainer/config.js';
 import { TrainerError } from '../../trainer/errors.js';
 import { TrainableNetwork } from '../../trainer/network.js';
 import { hashRollout } from '../../trainer/preview.js';
@@ -23,8 +22,7 @@ import { Rng } from '../../trainer/rng.js';
 import { TaskSetting } from '../../trainer/samples.js';
 import { TfStep } from '../../trainer/step.js';
 import { DEAD_STREAK_WARNING, train, type TrainEvent } from '../../trainer/train.js';
-
-const FIXTURE = join(import.meta.dirname, '..', 'fixtures', 'chick.png');
+import { difficulty, FIXTURE, tinyOptions as tinyRunOptions } from './trainer-helpers.js';
 
 let folder: string;
 before(async () => {
@@ -35,31 +33,8 @@ after(async () => {
   await rm(folder, { recursive: true, force: true });
 });
 
-function difficulty(minSteps: number, maxSteps: number, extra: Partial<Difficulty> = {}): Difficulty {
-  return { minSteps, maxSteps, noise: 0, truncation: 0, bites: 0, biteRadius: 0, lateDamage: 0, ...extra };
-}
-
 /** A tiny, fast run in its own folder. */
-function tinyOptions(name: string, overrides: Partial<TrainOptionsInput> = {}): TrainOptions {
-  return resolveOptions({
-    target: FIXTURE,
-    task: 'growth',
-    rule: 'distill',
-    size: 8,
-    gridWidth: 12,
-    gridHeight: 12,
-    batch: 2,
-    iterations: 6,
-    backend: 'wasm',
-    previewEvery: 0,
-    checkpointEvery: 2,
-    precision: 'f32',
-    runDir: join(folder, name),
-    out: join(folder, `${name}.nca`),
-    curriculum: { levels: 1, easy: difficulty(4, 6), hard: difficulty(4, 6) },
-    ...overrides,
-  });
-}
+const tinyOptions = (name: string, overrides: Partial<TrainOptionsInput> = {}): TrainOptions => tinyRunOptions(folder, name, overrides);
 
 function collect(events: TrainEvent[]): (event: TrainEvent) => void {
   return (event) => events.push(event);
