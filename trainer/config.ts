@@ -6,7 +6,7 @@ import { availableParallelism } from 'node:os';
 import { DEFAULT_TARGET_SIZE, MAX_GRID_SIDE, TARGET_PADDING, type NcaRule } from '../runtime/format/index.js';
 import type { Task, TensorDType } from '../runtime/format/types.js';
 import type { TrainBackendRequest } from './backend.js';
-import { defaultDifficulty, type CurriculumOptions } from './curriculum.js';
+import { defaultDifficulty, essayDifficulty, type CurriculumOptions } from './curriculum.js';
 import { TrainerError } from './errors.js';
 import type { GradientTreatment } from './optimizer.js';
 import type { ActivationMemory, AliveGradient } from './step.js';
@@ -14,10 +14,24 @@ import type { ActivationMemory, AliveGradient } from './step.js';
 export const TASKS: readonly Task[] = ['growth', 'persistence', 'healing'];
 export const RULES: readonly NcaRule[] = ['essay', 'distill'];
 
+/**
+ * Default values for a run: `default` is the project's improved recipe; `essay` is the reference
+ * essay's own (its text's fire rate 0.8, its curriculum with every perturbation at step 0, no
+ * pool, random first weights, the hard alive mask's zero gradient, growth from a crop of the
+ * target). docs/training.md lists every difference. Options given explicitly win over either.
+ */
+export type TrainPreset = 'default' | 'essay';
+export const PRESETS: readonly TrainPreset[] = ['default', 'essay'];
+
+/** Growth's crop under `--preset essay`: the essay's "heavily cropped version" of the target. */
+export const ESSAY_CROP = 0.35;
+
 export interface TrainOptions {
   /** Path of the target image (PNG with alpha; JPEG/PNG without alpha: near-white is background). */
   readonly target: string;
   readonly task: Task;
+  /** Where the defaults of the options below came from (see `TrainPreset`). */
+  readonly preset: TrainPreset;
   /** Where the `.nca` goes. */
   readonly out: string;
   /** Run folder: checkpoints, previews, loss plot. */
@@ -121,12 +135,16 @@ function checkNumber(name: string, value: number, min: number, max: number): voi
 /** Fills in defaults and checks every value; throws `TrainerError('bad-option')` naming the option. */
 export function resolveOptions(input: TrainOptionsInput): TrainOptions {
   if (!TASKS.includes(input.task)) fail(`unknown task ${JSON.stringify(input.task)}: use one of ${TASKS.join(', ')}`);
+  const preset = input.preset ?? 'default';
+  if (!PRESETS.includes(preset)) fail(`unknown preset ${JSON.stringify(preset)}: use one of ${PRESETS.join(', ')}`);
+  const essay = preset === 'essay';
+  if (essay && input.rule !== undefined && input.rule !== 'essay') fail(`--preset essay trains the essay's rule, not ${input.rule}`);
   const rule = input.rule ?? 'essay';
   if (!RULES.includes(rule)) fail(`unknown rule ${JSON.stringify(rule)}: use one of ${RULES.join(', ')}`);
   const size = input.size ?? DEFAULT_TARGET_SIZE;
   checkInteger('size', size, 1, 1024);
   const name = input.name ?? baseName(input.target);
-  const difficulty = defaultDifficulty(input.task);
+  const difficulty = essay ? essayDifficulty(input.task) : defaultDifficulty(input.task);
   const curriculum: CurriculumOptions = {
     levels: 5,
     threshold: 0.1,
@@ -138,6 +156,7 @@ export function resolveOptions(input: TrainOptionsInput): TrainOptions {
   const options: TrainOptions = {
     target: input.target,
     task: input.task,
+    preset,
     out: input.out ?? `${name}.nca`,
     runDir: input.runDir ?? `runs/${name}`,
     name,
@@ -145,14 +164,14 @@ export function resolveOptions(input: TrainOptionsInput): TrainOptions {
     rule,
     channels: input.channels ?? 16,
     hidden: input.hidden ?? (rule === 'essay' ? 64 : 128),
-    fireRate: input.fireRate ?? 0.5,
+    fireRate: input.fireRate ?? (essay ? 0.8 : 0.5),
     aliveThreshold: input.aliveThreshold ?? 0.1,
     size,
     gridWidth: input.gridWidth ?? size + 2 * TARGET_PADDING,
     gridHeight: input.gridHeight ?? size + 2 * TARGET_PADDING,
     iterations: input.iterations ?? 2000,
     minutes: input.minutes ?? 0,
-    crop: input.crop ?? 0,
+    crop: input.crop ?? (essay && input.task === 'growth' ? ESSAY_CROP : 0),
     batch: input.batch ?? 8,
     poolSize: input.poolSize ?? 0,
     poolDamage: input.poolDamage ?? (input.task === 'healing' ? 3 : 0),
@@ -161,8 +180,8 @@ export function resolveOptions(input: TrainOptionsInput): TrainOptions {
     decayFactor: input.decayFactor ?? 0.1,
     gradients: input.gradients ?? { kind: 'normalize' },
     lossSteps: input.lossSteps ?? (input.task === 'persistence' ? 8 : 1),
-    aliveGradient: input.aliveGradient ?? 'ramp',
-    init: input.init ?? 'keep',
+    aliveGradient: input.aliveGradient ?? (essay ? 'constant' : 'ramp'),
+    init: input.init ?? (essay ? 'random' : 'keep'),
     curriculum,
     divergeFactor: input.divergeFactor ?? 10,
     seed: input.seed ?? 1,

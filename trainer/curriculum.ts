@@ -70,6 +70,33 @@ export function defaultDifficulty(task: Task): { easy: Difficulty; hard: Difficu
   }
 }
 
+/**
+ * The essay's curriculum (`--preset essay`): every perturbation at step 0, none later. Training
+ * starts from "essentially a slightly noisy version of the target image" and ends at "a heavily
+ * cropped version with substantial noise and missing pixels" (growth: cropped to the run's
+ * --crop, the model's start), the step count growing with the level.
+ */
+export function essayDifficulty(task: Task): { easy: Difficulty; hard: Difficulty } {
+  const calm = { bites: 0, biteRadius: 0, lateDamage: 0 };
+  switch (task) {
+    case 'growth':
+      return {
+        easy: { minSteps: 16, maxSteps: 32, noise: 0.02, truncation: 1, ...calm },
+        hard: { minSteps: 64, maxSteps: 96, noise: 0.1, truncation: 0, bites: 2, biteRadius: 0.1, lateDamage: 0 },
+      };
+    case 'persistence':
+      return {
+        easy: { minSteps: 16, maxSteps: 32, noise: 0.02, truncation: 1, ...calm },
+        hard: { minSteps: 96, maxSteps: 160, noise: 0.2, truncation: 1, ...calm },
+      };
+    case 'healing':
+      return {
+        easy: { minSteps: 24, maxSteps: 40, noise: 0.02, truncation: 1, bites: 1, biteRadius: 0.15, lateDamage: 0 },
+        hard: { minSteps: 64, maxSteps: 96, noise: 0.1, truncation: 1, bites: 3, biteRadius: 0.4, lateDamage: 0 },
+      };
+  }
+}
+
 function lerp(a: number, b: number, t: number): number {
   return a + (b - a) * t;
 }

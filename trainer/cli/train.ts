@@ -36,10 +36,13 @@ model
   --rule <rule>            essay (default) | distill
   --channels <n>           state channels (default 16)
   --hidden <n>             hidden units (default 64 essay, 128 distill)
-  --fire-rate <r>          update probability (default 0.5)
+  --fire-rate <r>          update probability (default 0.5; 0.8 with --preset essay)
   --alive-threshold <t>    alpha a cell needs to live (default 0.1)
 
 training
+  --preset <p>             default | essay: the reference essay's own recipe (fire rate 0.8, its
+                           curriculum, perturbations at step 0 only, no pool, random init,
+                           constant alive gradient, growth from --crop 0.35); flags still win
   --iterations <n>         total iterations (default 2000)
   --crop <f>               growth from the target cropped to f x its radius (the essay's start,
                            embedded in the model) instead of one seed cell (default 0: the seed)
@@ -77,7 +80,7 @@ running
   -h, --help               this text
 `;
 
-const FLAGS = {
+export const FLAGS = {
   target: { type: 'string' },
   task: { type: 'string' },
   out: { type: 'string' },
@@ -91,6 +94,7 @@ const FLAGS = {
   hidden: { type: 'string' },
   'fire-rate': { type: 'string' },
   'alive-threshold': { type: 'string' },
+  preset: { type: 'string' },
   iterations: { type: 'string' },
   minutes: { type: 'string' },
   crop: { type: 'string' },
@@ -122,7 +126,7 @@ const FLAGS = {
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];
 
-type Values = ReturnType<typeof parseArgs<{ options: typeof FLAGS; strict: true; allowPositionals: false }>>['values'];
+export type Values = ReturnType<typeof parseArgs<{ options: typeof FLAGS; strict: true; allowPositionals: false }>>['values'];
 
 function badOption(message: string): TrainerError {
   return new TrainerError('bad-option', message);
@@ -165,6 +169,7 @@ export function explicitOptions(values: Values): Partial<TrainOptionsInput> {
     size: number(values, 'size'),
     ...grid(values.grid),
     precision: values.precision,
+    preset: values.preset as TrainOptionsInput['preset'],
     rule: values.rule,
     channels: number(values, 'channels'),
     hidden: number(values, 'hidden'),
