@@ -21,6 +21,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from './atomic.js';
+import { headerProblem, shapeProblem } from './checkpoint-shape.js';
 import type { RunIdentity, TrainOptions } from './config.js';
 import type { CurriculumState } from './curriculum.js';
 import { TrainerError } from './errors.js';
@@ -135,12 +136,15 @@ export function decodeCheckpoint(bytes: Uint8Array, path = '(in memory)'): Check
   if (!digest.equals(bytes.subarray(end))) throw damaged(path, 'checksum mismatch (truncated or modified)');
   const headerLength = view.getUint32(12, true);
   if (PREFIX_BYTES + headerLength > end) throw damaged(path, 'header runs past the end');
-  let header: CheckpointHeader;
+  let parsed: unknown;
   try {
-    header = JSON.parse(new TextDecoder().decode(bytes.subarray(PREFIX_BYTES, PREFIX_BYTES + headerLength))) as CheckpointHeader;
+    parsed = JSON.parse(new TextDecoder().decode(bytes.subarray(PREFIX_BYTES, PREFIX_BYTES + headerLength)));
   } catch (error) {
     throw damaged(path, `header is not JSON (${(error as Error).message})`);
   }
+  const problem = headerProblem(parsed);
+  if (problem !== null) throw damaged(path, problem);
+  const header = parsed as CheckpointHeader;
   const payload = PREFIX_BYTES + headerLength + ((4 - ((PREFIX_BYTES + headerLength) % 4)) % 4);
   const slice = (ref: BlobRef): Uint8Array => {
     const start = payload + ref.offset;
@@ -156,7 +160,6 @@ export function decodeCheckpoint(bytes: Uint8Array, path = '(in memory)'): Check
     return new Float32Array(copy.buffer, copy.byteOffset, copy.byteLength / 4);
   };
   const { blobs, ...rest } = header;
-  if (!blobs || !Array.isArray(blobs.weights) || !blobs.target) throw damaged(path, 'header lacks its blob table');
   return {
     ...rest,
     weights: blobs.weights.map(floats),
@@ -202,7 +205,17 @@ async function readCheckpoint(path: string): Promise<Checkpoint> {
     const missing = (error as { code?: string }).code === 'ENOENT';
     throw new TrainerError(missing ? 'no-checkpoint' : 'bad-checkpoint', `checkpoint ${path} ${missing ? 'does not exist' : `cannot be read (${(error as Error).message})`}`);
   }
-  return decodeCheckpoint(bytes, path);
+  let checkpoint: Checkpoint;
+  try {
+    checkpoint = decodeCheckpoint(bytes, path);
+  } catch (error) {
+    // NOTE: whatever decoding throws means this file is unusable: the fallback must still run.
+    if (error instanceof TrainerError) throw error;
+    throw new TrainerError('bad-checkpoint', `checkpoint ${path} is damaged: ${(error as Error).message}`, { cause: error });
+  }
+  const problem = shapeProblem(checkpoint);
+  if (problem !== null) throw damaged(path, problem);
+  return checkpoint;
 }
 
 /**

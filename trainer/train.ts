@@ -15,6 +15,7 @@ import { selectBackend, type TrainBackendSelection } from './backend.js';
 import { loadCheckpoint, saveCheckpoint, type Checkpoint, type LatestCheckpoint, type LoadedCheckpoint } from './checkpoint.js';
 import { identityDifferences, type RunIdentity, type TrainOptions } from './config.js';
 import { Curriculum, type Difficulty } from './curriculum.js';
+import { divergence } from './divergence.js';
 import { TrainerError } from './errors.js';
 import { exportModel, type ExportReport } from './export.js';
 import { TrainableNetwork } from './network.js';
@@ -382,13 +383,10 @@ export async function train(options: TrainOptions, hooks: TrainHooks = {}): Prom
     const norms = Adam.norms(result.gradients);
     const gradientNorm = Math.sqrt(norms.reduce((sum, n) => sum + n * n, 0));
     const reference = Math.max(firstLoss ?? result.loss, trivialLoss);
-    const finite = Number.isFinite(result.loss) && Number.isFinite(gradientNorm);
-    if (!finite || result.loss > options.divergeFactor * reference) {
+    const message = divergence({ loss: result.loss, gradientNorm, reference, factor: options.divergeFactor, iteration: iteration + 1 });
+    if (message !== null) {
       for (const g of result.gradients) g.dispose();
       result.final.dispose();
-      const message = finite
-        ? `loss ${result.loss.toPrecision(4)} at iteration ${iteration + 1} exceeds ${options.divergeFactor} x ${reference.toPrecision(4)}: diverging`
-        : `loss ${result.loss} / gradient norm ${gradientNorm} at iteration ${iteration + 1} is not finite`;
       emit({ type: 'stopped', reason: 'diverged', iteration, message: `${message}; stopped without writing a checkpoint or export (the last good ones are kept)` });
       return await finish('diverged');
     }

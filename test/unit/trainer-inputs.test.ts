@@ -305,10 +305,9 @@ describe('nca train (CLI)', () => {
     assert.deepEqual(JSON.parse(json.lines[0]!), { type: 'error', code: 'target-missing', message: 'target image nope.png does not exist' });
   });
 
-  it('SIGINT finishes the iteration, writes a checkpoint and exits 130; --resume continues', async () => {
-    // No periodic checkpoint (its await would also let a signal in): the loop itself must yield.
-    const run = cli([...tiny, '--iterations', '1000', '--checkpoint-every', '1000', '--run-dir', 'sig', '--out', 'sig.nca', '--json']);
-    await new Promise<void>((resolve, reject) => {
+  /** Resolves once `run` has printed its first iteration. */
+  const firstIteration = (run: ReturnType<typeof cli>): Promise<void> =>
+    new Promise<void>((resolve, reject) => {
       const poll = setInterval(() => {
         if (run.lines.some((line) => line.includes('"type":"iteration"'))) {
           clearInterval(poll);
@@ -320,6 +319,11 @@ describe('nca train (CLI)', () => {
         reject(new Error(`the run ended (${code}) before its first iteration: ${run.stderr.join('')}`));
       });
     });
+
+  it('SIGINT finishes the iteration, writes a checkpoint and exits 130; --resume continues', async () => {
+    // No periodic checkpoint (its await would also let a signal in): the loop itself must yield.
+    const run = cli([...tiny, '--iterations', '1000', '--checkpoint-every', '1000', '--run-dir', 'sig', '--out', 'sig.nca', '--json']);
+    await firstIteration(run);
     run.child.kill('SIGINT');
     const seen = run.lines.filter((line) => line.includes('"type":"iteration"')).length;
     assert.equal(await run.done, 130);
@@ -334,5 +338,21 @@ describe('nca train (CLI)', () => {
     const resumedEvents = resumed.lines.map((line) => JSON.parse(line) as { type: string; iteration?: number });
     assert.equal(resumedEvents.find((e) => e.type === 'start')?.iteration, stopped!.iteration);
     assert.ok(existsSync(join(folder, 'sig.nca')), 'the resumed run exported to the original --out');
+  });
+
+  it('SIGTERM (what a service manager or `kill` sends) does the same: checkpoint, exit 130, resumable', async () => {
+    const run = cli([...tiny, '--iterations', '1000', '--checkpoint-every', '1000', '--run-dir', 'term', '--out', 'term.nca', '--json']);
+    await firstIteration(run);
+    run.child.kill('SIGTERM');
+    assert.equal(await run.done, 130, run.stderr.join(''));
+    const events = run.lines.map((line) => JSON.parse(line) as { type: string; reason?: string; iteration?: number; message?: string });
+    assert.ok(events.some((e) => e.type === 'warning' && /^SIGTERM: finishing this iteration/.test(e.message ?? '')), 'the signal is named');
+    const stopped = events.find((e) => e.type === 'stopped');
+    assert.equal(stopped?.reason, 'interrupted');
+    const checkpoint = events.find((e) => e.type === 'checkpoint');
+    assert.equal(checkpoint?.iteration, stopped!.iteration);
+    const resumed = cli(['--resume', '--run-dir', 'term', '--iterations', String(stopped!.iteration! + 1), '--json']);
+    assert.equal(await resumed.done, 0, resumed.stderr.join(''));
+    assert.equal((resumed.lines.map((line) => JSON.parse(line) as { type: string; iteration?: number })).find((e) => e.type === 'start')?.iteration, stopped!.iteration);
   });
 });
