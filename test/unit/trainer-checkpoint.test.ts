@@ -14,7 +14,7 @@ import { removeStaleTemporaries } from '../../trainer/atomic.js';
 import { CHECKPOINT_FILE, decodeCheckpoint, encodeCheckpoint, loadCheckpoint, PREVIOUS_CHECKPOINT_FILE } from '../../trainer/checkpoint.js';
 import { selectBackend } from '../../trainer/backend.js';
 import { train, type TrainEvent } from '../../trainer/train.js';
-import { makeCheckpoint } from '../fixtures/checkpoints.js';
+import { exportBytes, makeCheckpoint } from '../fixtures/checkpoints.js';
 import { tinyOptions } from './trainer-helpers.js';
 
 const WRITER = join(import.meta.dirname, '..', 'fixtures', 'checkpoint-writer.ts');
@@ -131,6 +131,27 @@ describe('checkpoint window: SIGKILL at every step of a save', () => {
       assert.deepEqual(done, scenario.after, 'after the save: the new checkpoint, and the good one before it as the previous file');
     });
   }
+});
+
+describe('export window: SIGKILL at every step of replacing a model file', () => {
+  it('the file is at every instant the whole old version or the whole new one', async () => {
+    const runDir = join(folder, 'export');
+    const model = join(runDir, 'model.nca');
+    const prepareModel = async (): Promise<void> => {
+      await rm(runDir, { recursive: true, force: true });
+      await mkdir(runDir, { recursive: true });
+      await writeFile(model, Buffer.concat(exportBytes(1)));
+    };
+    await prepareModel();
+    const whole = await runWriter(runDir, 2, 'export');
+    assert.deepEqual(await readFile(model), Buffer.concat(exportBytes(2)));
+    for (let i = 0; i < whole.steps.length; i++) {
+      await prepareModel();
+      assert.ok((await runWriter(runDir, 2, 'export', i + 1)).killed);
+      const bytes = await readFile(model);
+      assert.ok(bytes.equals(Buffer.concat(exportBytes(1))) || bytes.equals(Buffer.concat(exportBytes(2))), `killed before step ${i + 1} (${whole.steps[i]}): ${bytes.length} bytes, neither version`);
+    }
+  });
 });
 
 /** The id of a process that has exited. */
