@@ -20,6 +20,8 @@ const COMMANDS: Readonly<Record<string, CommandEntry>> = {
   train: { summary: 'train a model on a sprite: growth, persistence or healing (see docs/training.md)', load: () => import('./train.js') },
   eval: { summary: 'score a model against its target: growth, healing, persistence (exit 1 on fail)', load: () => import('./eval.js') },
   render: { summary: 'render a run (growth, optional bites) as an animated GIF or a PNG strip', load: () => import('./render.js') },
+  sweep: { summary: 'train many sprites x parameters: here, or on nca workers through Redis (see docs/sweep.md)', load: () => import('./sweep.js') },
+  worker: { summary: 'take nca sweep jobs from a Redis queue and train them (see docs/sweep.md)', load: () => import('./worker.js') },
   import: { summary: "convert a published model into a .nca file (distill: the Growing NCA article's JSON)", load: () => import('./import.js') },
 };
 
