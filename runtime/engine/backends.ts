@@ -5,7 +5,7 @@
 import { GPU } from 'gpu.js';
 import { DeviceDriver } from './device-driver.js';
 import { CpuDriver } from './host-driver.js';
-import { largestBuffer, MAX_BUFFER_ELEMENTS } from './kernels.js';
+import { largestBuffer, MAX_BUFFER_ELEMENTS } from './kernels/scalar.js';
 import { evalBlockedReason, isSoftwareRenderer, probeWebGpu, wasmBlockedReason, type GlKind } from './probe.js';
 import type { BackendEntry, RegisteredBackend } from './registry.js';
 import { SharedGpu, sharedGlInstance, sharedInstance } from './shared.js';

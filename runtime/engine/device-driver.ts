@@ -8,8 +8,8 @@
  */
 import { Input, type GPU, type IKernelRunShortcut, type KernelVariable } from 'gpu.js';
 import { context2d, type Driver, type MaybePromise, type RunSpec } from './driver.js';
-import { kernelOutput, kernelSources, transposeWeights, type KernelOptions } from './kernels.js';
-import { vec4Layers, vec4Sources, vec4Supported } from './kernels-vec4.js';
+import { kernelOutput, kernelSources, transposeWeights, type KernelOptions } from './kernels/scalar.js';
+import { vec4Layers, vec4Sources, vec4Supported } from './kernels/vec4.js';
 import type { SharedGpu } from './shared.js';
 import type { BackendName } from './types.js';
 

@@ -7,7 +7,7 @@
 import type { IKernelRunShortcut } from 'gpu.js';
 import { damageDisc, plantSeed, toRgba, type CaState } from '../reference/index.js';
 import { context2d, type Driver, type MaybePromise, type RunSpec } from './driver.js';
-import { kernelOutput, kernelSources, transposeWeights, type KernelOptions } from './kernels.js';
+import { kernelOutput, kernelSources, transposeWeights, type KernelOptions } from './kernels/scalar.js';
 import type { SharedGpu } from './shared.js';
 import type { BackendName } from './types.js';
 
