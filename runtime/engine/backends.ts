@@ -3,11 +3,11 @@
  * driver runs it. registry.ts starts with these registered.
  */
 import { GPU } from 'gpu.js';
+import type { BackendEntry, RegisteredBackend } from './backend-entry.js';
 import { DeviceDriver } from './device-driver.js';
 import { CpuDriver } from './host-driver.js';
 import { largestBuffer, MAX_BUFFER_ELEMENTS } from './kernels/scalar.js';
-import { evalBlockedReason, isSoftwareRenderer, probeWebGpu, wasmBlockedReason, type GlKind } from './probe.js';
-import type { BackendEntry, RegisteredBackend } from './registry.js';
+import { evalBlocked, isSoftwareRenderer, probeWebGpu, wasmBlocked, type GlKind } from './probe.js';
 import { SharedGpu, sharedGlInstance, sharedInstance } from './shared.js';
 import type { BackendName } from './types.js';
 import { ThreadSlots, WasmDriver } from './wasm-driver.js';
@@ -51,7 +51,7 @@ function glEntry(kind: GlKind): BackendEntry {
 const webgpu: BackendEntry = {
   async prepare(spec, options) {
     const probe = await probeWebGpu(options.webgpuTimeoutMs ?? DEFAULT_WEBGPU_TIMEOUT_MS);
-    if (!probe.ok) return { reason: probe.reason };
+    if (!probe.ok) return probe;
     const bytes = largestBuffer(spec.arch, spec.width, spec.height) * 4;
     if (bytes > probe.maxBufferBytes) return { reason: `grid too large for webgpu: a ${bytes}-byte buffer exceeds the adapter's ${probe.maxBufferBytes}` };
     return { shared: sharedInstance('webgpu'), renderer: probe.renderer, software: probe.software };
@@ -61,8 +61,8 @@ const webgpu: BackendEntry = {
 
 const webasm: BackendEntry = {
   async prepare() {
-    const blocked = await wasmBlockedReason();
-    if (blocked) return { reason: blocked };
+    const blocked = await wasmBlocked();
+    if (blocked) return blocked;
     if (!GPU.isWebAssemblySupported) return { reason: 'gpu.js reports no WebAssembly support' };
     return { shared: sharedInstance('webasm'), software: false };
   },
@@ -75,8 +75,8 @@ const webasm: BackendEntry = {
 
 const cpu: BackendEntry = {
   prepare() {
-    const blocked = evalBlockedReason();
-    if (blocked) return Promise.resolve({ reason: blocked });
+    const blocked = evalBlocked();
+    if (blocked) return Promise.resolve(blocked);
     return Promise.resolve({ shared: sharedInstance('cpu'), software: false });
   },
   driver: (shared, spec) => new CpuDriver(shared, spec, { unrollLimit: 256, skipIdleCells: true }),

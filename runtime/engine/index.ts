@@ -4,14 +4,8 @@
  */
 export type * from './types.js';
 export { BACKENDS, createEngine } from './select.js';
-export {
-  registerBackend,
-  registeredBackends,
-  type BackendEntry,
-  type PreparedBackend,
-  type RegisteredBackend,
-  type UnavailableBackend,
-} from './registry.js';
+export { registerBackend, registeredBackends } from './registry.js';
+export type { BackendEntry, PreparedBackend, RegisteredBackend, UnavailableBackend } from './backend-entry.js';
 export type { Driver, MaybePromise, RunSpec } from './driver.js';
 export type { SharedGpu } from './shared.js';
 export { NCA_ENGINE_ERROR_CODES, NcaEngineError, isNcaEngineError, type NcaEngineErrorCode } from './errors.js';

@@ -12,16 +12,22 @@ export function isSoftwareRenderer(renderer: string | undefined): boolean {
   return renderer !== undefined && SOFTWARE_RENDERER.test(renderer);
 }
 
+/** Why something this page needs is not there: a readable reason and, if one was thrown, the error. */
+export interface Blocked {
+  readonly reason: string;
+  readonly cause?: unknown;
+}
+
 /**
  * Why `new Function` is unusable here (the cpu backend builds kernels with it), or undefined.
  * A CSP `script-src` without 'unsafe-eval' makes it throw an EvalError.
  */
-export function evalBlockedReason(): string | undefined {
+export function evalBlocked(): Blocked | undefined {
   try {
     const probe = new Function('return 1') as () => number;
-    return probe() === 1 ? undefined : 'new Function() does not run';
+    return probe() === 1 ? undefined : { reason: 'new Function() does not run' };
   } catch (error) {
-    return `eval is blocked (a Content-Security-Policy without 'unsafe-eval'): ${error instanceof Error ? error.message : String(error)}`;
+    return { reason: `eval is blocked (a Content-Security-Policy without 'unsafe-eval'): ${error instanceof Error ? error.message : String(error)}`, cause: error };
   }
 }
 
@@ -33,13 +39,13 @@ const EMPTY_WASM_MODULE = new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x
  * 'wasm-unsafe-eval' (or 'unsafe-eval') `WebAssembly.compile` rejects even an empty module,
  * while `WebAssembly.validate` still answers true, so this compiles one.
  */
-export async function wasmBlockedReason(): Promise<string | undefined> {
-  if (typeof WebAssembly !== 'object' || WebAssembly === null) return 'WebAssembly is not available';
+export async function wasmBlocked(): Promise<Blocked | undefined> {
+  if (typeof WebAssembly !== 'object' || WebAssembly === null) return { reason: 'WebAssembly is not available' };
   try {
     await WebAssembly.compile(EMPTY_WASM_MODULE);
     return undefined;
   } catch (error) {
-    return `WebAssembly compilation is blocked (a Content-Security-Policy without 'wasm-unsafe-eval'): ${error instanceof Error ? error.message : String(error)}`;
+    return { reason: `WebAssembly compilation is blocked (a Content-Security-Policy without 'wasm-unsafe-eval'): ${error instanceof Error ? error.message : String(error)}`, cause: error };
   }
 }
 
@@ -63,7 +69,7 @@ interface NavigatorWithGpu {
 
 export type WebGpuProbe =
   | { readonly ok: true; readonly renderer: string; readonly software: boolean; readonly maxBufferBytes: number }
-  | { readonly ok: false; readonly reason: string };
+  | ({ readonly ok: false } & Blocked);
 
 const TIMED_OUT = Symbol('timed out');
 
@@ -97,7 +103,7 @@ export function probeWebGpu(timeoutMs: number): Promise<WebGpuProbe> {
     try {
       adapter = await withTimeout(gpu.requestAdapter(), timeoutMs);
     } catch (error) {
-      return { ok: false, reason: `requestAdapter() failed: ${error instanceof Error ? error.message : String(error)}` };
+      return { ok: false, reason: `requestAdapter() failed: ${error instanceof Error ? error.message : String(error)}`, cause: error };
     }
     if (adapter === TIMED_OUT) return { ok: false, reason: `requestAdapter() did not answer within ${timeoutMs} ms` };
     if (adapter === null) return { ok: false, reason: 'requestAdapter() returned null (no WebGPU adapter)' };
@@ -136,7 +142,7 @@ export type GlProbe =
       readonly software: boolean;
       readonly maxTextureSize: number;
     }
-  | { readonly ok: false; readonly reason: string };
+  | ({ readonly ok: false } & Blocked);
 
 function createCanvas(): GlCanvas | undefined {
   if (typeof document !== 'undefined') return document.createElement('canvas');
@@ -172,7 +178,7 @@ export function createGlContext(kind: GlKind): GlProbe {
   try {
     context = canvas.getContext(kind, attributes) as GlContext | null;
   } catch (error) {
-    return { ok: false, reason: `getContext('${kind}') threw: ${error instanceof Error ? error.message : String(error)}` };
+    return { ok: false, reason: `getContext('${kind}') threw: ${error instanceof Error ? error.message : String(error)}`, cause: error };
   }
   if (!context) return { ok: false, reason: `getContext('${kind}') returned null (${kind} unavailable or disabled)` };
   if (context.isContextLost()) return { ok: false, reason: `the new ${kind} context is already lost` };

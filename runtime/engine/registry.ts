@@ -8,38 +8,9 @@
  * one, which leaves no way to put a replaced backend back (a test's faulty backend, an
  * instrumented one in a diagnostics page).
  */
+import type { BackendEntry, RegisteredBackend } from './backend-entry.js';
 import { BUILT_IN_BACKENDS, BACKENDS } from './backends.js';
-import type { Driver, RunSpec } from './driver.js';
-import type { SharedGpu } from './shared.js';
-import type { BackendName, EngineOptions } from './types.js';
-
-/** A backend that can run here, with the page's shared gpu.js instance for it. */
-export interface PreparedBackend {
-  readonly shared: SharedGpu;
-  /** Renderer or adapter name, when known. */
-  readonly renderer?: string;
-  /** A software rasteriser: auto mode sets it aside behind webasm and cpu. */
-  readonly software: boolean;
-}
-
-/** Why a backend cannot run here (a `SkippedBackend` of stage `unavailable`). */
-export interface UnavailableBackend {
-  readonly reason: string;
-  readonly cause?: unknown;
-}
-
-export interface BackendEntry {
-  /** Finds out whether the backend can run here, cheaply, and gets its shared instance. */
-  prepare(spec: RunSpec, options: EngineOptions): Promise<PreparedBackend | UnavailableBackend>;
-  /** A driver for one engine; `init` on it compiles the kernels and proves a step runs. */
-  driver(shared: SharedGpu, spec: RunSpec, options: EngineOptions): Driver;
-}
-
-export interface RegisteredBackend {
-  readonly name: BackendName;
-  readonly entry: BackendEntry;
-  readonly priority: number;
-}
+import type { BackendName } from './types.js';
 
 const registry = new Map<BackendName, RegisteredBackend>(BUILT_IN_BACKENDS.map((b) => [b.name, b]));
 

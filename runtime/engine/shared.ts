@@ -10,7 +10,7 @@
  * client to rebuild its kernels on it.
  */
 import { GPU } from 'gpu.js';
-import { createGlContext, type GlCanvas, type GlContext, type GlKind } from './probe.js';
+import { createGlContext, type Blocked, type GlCanvas, type GlContext, type GlKind } from './probe.js';
 import type { BackendName } from './types.js';
 
 export interface SharedClient {
@@ -113,12 +113,12 @@ export function sharedInstance(backend: 'webgpu' | 'webasm' | 'cpu'): SharedGpu 
  * The page's shared instance for a GL backend, creating its context on first use, or why there
  * is none. A shared context that was lost and not (yet) restored is not handed to new engines.
  */
-export function sharedGlInstance(kind: GlKind): SharedGpu | { reason: string } {
+export function sharedGlInstance(kind: GlKind): SharedGpu | Blocked {
   const existing = instances.get(kind);
   if (existing && !existing.lost) return existing;
   if (existing?.lost) return { reason: `the shared ${kind} context is lost` };
   const probe = createGlContext(kind);
-  if (!probe.ok) return { reason: probe.reason };
+  if (!probe.ok) return probe.cause === undefined ? { reason: probe.reason } : { reason: probe.reason, cause: probe.cause };
   const shared = new SharedGpu(kind, probe);
   instances.set(kind, shared);
   return shared;

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
-import { createEngine, isNcaEngineError, NcaEngineError } from '../../runtime/engine/index.js';
+import { createEngine, isNcaEngineError, NcaEngineError, registerBackend, registeredBackends } from '../../runtime/engine/index.js';
 import { createArchitecture, createModel } from '../../runtime/format/index.js';
 import { failBackend } from '../fixtures/backend-faults.js';
 
@@ -62,6 +62,33 @@ describe('backend selection', () => {
     } finally {
       engine.dispose();
     }
+  });
+
+  it('the registry: a higher priority goes first in auto mode, and a registration can be undone', async () => {
+    const cpu = registeredBackends().find((b) => b.name === 'cpu')!;
+    assert.deepEqual(
+      registeredBackends().map((b) => b.name),
+      ['webgpu', 'webgl2', 'webgl', 'webasm', 'cpu'],
+    );
+    registerBackend('cpu', cpu.entry, 25);
+    undo.push(() => registerBackend('cpu', cpu.entry, cpu.priority));
+    const engine = await createEngine(model);
+    try {
+      assert.equal(engine.backend, 'cpu');
+      assert.deepEqual(
+        engine.selection.skipped.map((s) => [s.backend, s.stage]),
+        [
+          ['webgpu', 'unavailable'],
+          ['webgl2', 'unavailable'],
+          ['webgl', 'unavailable'],
+        ],
+      );
+    } finally {
+      engine.dispose();
+    }
+    assert.throws(() => registerBackend('metal' as 'cpu', cpu.entry, 1), TypeError);
+    assert.throws(() => registerBackend('cpu', {} as typeof cpu.entry, 1), TypeError);
+    assert.throws(() => registerBackend('cpu', cpu.entry, Number.NaN), TypeError);
   });
 
   it('a requestAdapter() that never settles times out and falls back', async () => {
