@@ -151,12 +151,15 @@ describe('nca sweep refuses bad input with exit 2', () => {
 });
 
 describe('module loading', () => {
-  /** Every module `entry` imports statically (import ... from), recursively, within the repository. */
+  /**
+   * Every module `entry` imports statically (import ... from), recursively, within the repository;
+   * type-only imports are erased and do not count.
+   */
   async function staticImports(entry: string, seen = new Set<string>()): Promise<Set<string>> {
     if (seen.has(entry)) return seen;
     seen.add(entry);
     const source = await readFile(entry, 'utf8');
-    for (const match of source.matchAll(/^(?:import|export)\s[^;]*?from\s+'([^']+)'/gms)) {
+    for (const match of source.matchAll(/^(?:import|export)\s(?!type\s)[^;]*?from\s+'([^']+)'/gms)) {
       const specifier = match[1]!;
       if (!specifier.startsWith('.')) {
         seen.add(specifier);
@@ -167,12 +170,12 @@ describe('module loading', () => {
     return seen;
   }
 
-  it('loads bullmq and ioredis only for the queue: never for the local sweep, the trainer or the runtime', async () => {
+  it('imports bullmq and ioredis only when a queue is used: never statically, so not for the local sweep, other commands or the runtime', async () => {
     const root = join(import.meta.dirname, '..', '..');
-    for (const entry of ['trainer/cli/main.ts', 'trainer/cli/sweep.ts', 'trainer/cli/worker.ts', 'trainer/sweep/local.ts', 'runtime/format/index.ts']) {
+    for (const entry of ['trainer/cli/main.ts', 'trainer/cli/sweep.ts', 'trainer/cli/worker.ts', 'trainer/sweep/local.ts', 'trainer/sweep/queue.ts', 'runtime/format/index.ts']) {
       const loaded = await staticImports(join(root, entry));
-      assert.ok(!loaded.has('bullmq') && !loaded.has('ioredis'), `${entry} loads the queue's packages`);
-      assert.ok(![...loaded].some((file) => file.endsWith(join('sweep', 'queue.ts'))), `${entry} loads trainer/sweep/queue.ts`);
+      // NOTE: not even queue.ts: the built CLI is one file, where a static import loads for every command.
+      assert.ok(!loaded.has('bullmq') && !loaded.has('ioredis'), `${entry} imports the queue's packages statically`);
     }
   });
 });

@@ -4,13 +4,20 @@
  * with --queue redis://host:port --store DIR they go to BullMQ for `nca worker`s. `nca sweep
  * status --queue ...` shows the queue. See docs/sweep.md.
  *
+ * NOTE: the queue modules are imported statically on purpose: they load bullmq and ioredis only
+ * when used (trainer/sweep/queue.ts), and a dynamic import inside this lazily loaded command
+ * breaks the one-file CLI bundle (rollup defines such nested modules after main's top-level await).
+ *
  * Exit codes: 0 every job completed (whatever its verdict), 1 a job failed or errored, 2 bad
  * input (nothing enqueued or run), 130 interrupted (resumable: run the same command again).
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { SweepError } from '../sweep/errors.js';
 import { parseGridSearch } from '../sweep/grid-search.js';
+import { runLocalSweep } from '../sweep/local.js';
 import { planJobs, storeSprites, type EvalSettings, type JobSpec } from '../sweep/plan.js';
+import { runRemoteSweep } from '../sweep/remote.js';
+import { formatStatus, readStatus } from '../sweep/status.js';
 import { DirectoryStore, type SweepStore } from '../sweep/store.js';
 import { buildIndex, writeIndex, type PendingState } from '../sweep/sweep-index.js';
 import { FLAGS as TRAIN_FLAGS, type Values as TrainValues } from './train.js';
@@ -108,7 +115,6 @@ async function sweep(positionals: readonly string[], values: Values, signal: Abo
   let finished = true;
   let failedToRun = 0;
   if (address) {
-    const { runRemoteSweep } = await import('../sweep/remote.js');
     const attempts = integerFlag(values, 'attempts', 3, 1, 100);
     const pollMs = secondsFlag(values, 'poll-seconds', 2);
     const report = await runRemoteSweep(specs, store, address, { attempts, detach: values.detach === true, pollMs, signal, say });
@@ -121,7 +127,6 @@ async function sweep(positionals: readonly string[], values: Values, signal: Abo
     }
   } else {
     if (values.detach) throw bad('--detach needs --queue');
-    const { runLocalSweep } = await import('../sweep/local.js');
     const threads = values.threads === undefined ? undefined : integerFlag(values, 'threads', 1, 1, 256);
     const report = await runLocalSweep(specs, store, { worker: worker(), signal, say, ...(threads !== undefined ? { threads } : {}) });
     finished = !report.interrupted;
@@ -141,7 +146,6 @@ async function sweep(positionals: readonly string[], values: Values, signal: Abo
 async function status(values: Values): Promise<number> {
   const address = queueAddress(values);
   if (!address) throw bad('nca sweep status needs --queue redis://host:port');
-  const { readStatus, formatStatus } = await import('../sweep/status.js');
   const report = await readStatus(address);
   console.log(values.json ? JSON.stringify(report, null, 2) : formatStatus(report));
   return 0;

@@ -7,6 +7,7 @@
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { SweepError } from '../sweep/errors.js';
+import { runWorker } from '../sweep/queue.js';
 import { DirectoryStore } from '../sweep/store.js';
 import { integerFlag, queueAddress, QUEUE_FLAGS, reportFailure, secondsFlag, stopOnSignals } from './queue-flags.js';
 
@@ -59,7 +60,6 @@ export async function run(argv: string[]): Promise<number> {
     const stalledMs = secondsFlag(values, 'stalled-seconds', 30);
     const maxStalled = integerFlag(values, 'max-stalled', 2, 0, 1000);
     const threads = values.threads === undefined ? undefined : integerFlag(values, 'threads', 1, 1, 256);
-    const { runWorker } = await import('../sweep/queue.js');
     await runWorker(address, new DirectoryStore(values.store), {
       lockMs,
       stalledMs,

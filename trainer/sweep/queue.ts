@@ -3,15 +3,16 @@
  * (BullMQ ignores an add whose id exists, which is what makes a re-run enqueue nothing new).
  *
  * Only `nca sweep --queue`, `nca sweep status` and `nca worker` import this module, so the local
- * sweep and everything else run without Redis, bullmq or ioredis loaded.
+ * sweep and everything else run without Redis, bullmq or ioredis loaded. The packages themselves
+ * are imported on first use too: the built CLI is one file (dist/nca.js), where a static import
+ * would load them for every command.
  *
  * A worker that dies holds its job's lock until `lockDuration` runs out; another worker's stalled
  * check (every `stalledInterval`) then moves the job back to wait, and whoever takes it resumes
  * from the job's last checkpoint in the store. `maxStalledCount` bounds how often that may happen.
  */
 import { hostname } from 'node:os';
-import { Queue, UnrecoverableError, WaitingError, Worker, type Job, type JobState } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { Job, JobState, Queue } from 'bullmq';
 import { SweepError } from './errors.js';
 import { runJob, type JobProgress, type JobResult } from './job.js';
 import type { JobSpec } from './plan.js';
@@ -33,6 +34,7 @@ function shown(url: string): string {
 
 /** Fails fast with `queue-unreachable` instead of letting ioredis retry for ever. */
 async function checkReachable(url: string): Promise<void> {
+  const { Redis } = await import('ioredis');
   const client = new Redis(url, { lazyConnect: true, connectTimeout: 5000, maxRetriesPerRequest: 0, retryStrategy: () => null });
   // The socket's own error (ECONNREFUSED...) says more than the rejection ("Connection is closed").
   let cause: Error | undefined;
@@ -51,6 +53,7 @@ export type SweepQueue = Queue<JobSpec, JobResult>;
 
 export async function openQueue(address: QueueAddress): Promise<SweepQueue> {
   await checkReachable(address.url);
+  const { Queue } = await import('bullmq');
   const queue: SweepQueue = new Queue<JobSpec, JobResult>(address.name, { connection: { url: address.url } });
   queue.on('error', () => undefined);
   await queue.waitUntilReady();
@@ -160,6 +163,7 @@ export function workerName(): string {
  */
 export async function runWorker(address: QueueAddress, store: SweepStore, settings: WorkerSettings, shutdown: AbortSignal): Promise<void> {
   await checkReachable(address.url);
+  const { Queue, UnrecoverableError, WaitingError, Worker } = await import('bullmq');
   const name = workerName();
   const say = settings.onEvent ?? (() => undefined);
   // The running jobs' stop switches, so a job whose lock could not be renewed stops training.
