@@ -33,10 +33,17 @@ describe('nca sweep on BullMQ', { skip: NO_REDIS }, () => {
     await rm(folder, { recursive: true, force: true });
   });
 
-  const startWorker = (store: string, queueName: string): Spawned => {
-    const worker = nca(['worker', '--queue', redis.url, '--queue-name', queueName, '--store', store, '--until-empty', ...FAST_STALLS]);
-    workers.push(worker);
-    return worker;
+  /** Two workers, both polling the queue before the test enqueues (so both get work). */
+  const startPair = async (store: string, queueName: string): Promise<Spawned[]> => {
+    const pair = [0, 1].map(() => nca(['worker', '--queue', redis.url, '--queue-name', queueName, '--store', store, ...FAST_STALLS]));
+    workers.push(...pair);
+    await waitFor('both workers to connect', () => (pair.every((w) => /nca worker: worker \S+ on/.test(w.output())) ? true : undefined), 60_000, pair);
+    return pair;
+  };
+  /** SIGTERM: an idle worker closes and exits 0. */
+  const stop = async (running: readonly Spawned[]): Promise<void> => {
+    for (const worker of running) worker.child.kill('SIGTERM');
+    for (const worker of running) assert.equal(await worker.exited, 0, worker.output());
   };
 
   it('runs 4 jobs on 2 workers, fails the bad sprite alone, and a re-run enqueues nothing', async () => {
@@ -44,11 +51,11 @@ describe('nca sweep on BullMQ', { skip: NO_REDIS }, () => {
     const store = join(folder, 'store-grid');
     const out = join(folder, 'models-grid');
     const sweepArgs = ['sweep', sprites.a, sprites.b, sprites.bad, ...tinyJobFlags(20), '--grid-search', 'seed=1,2', '--queue', redis.url, '--queue-name', 'grid', '--store', store, '--out', out];
+    const pair = await startPair(store, 'grid');
     const enqueued = await ncaRun([...sweepArgs, '--detach', '--json']);
     assert.equal(enqueued.code, 0, enqueued.output);
     assert.deepEqual(JSON.parse(enqueued.output.split('\n').find((l) => l.startsWith('{'))!), { jobs: 6, enqueued: 6, existing: 0 });
 
-    const pair = [startWorker(store, 'grid'), startWorker(store, 'grid')];
     const finished = await ncaRun([...sweepArgs, '--poll-seconds', '0.3']);
     // Exit 1: the bad sprite's two jobs failed; the sweep still finished the others.
     assert.equal(finished.code, 1, finished.output);
@@ -87,7 +94,7 @@ describe('nca sweep on BullMQ', { skip: NO_REDIS }, () => {
 
     const again = await ncaRun([...sweepArgs, '--detach', '--json']);
     assert.deepEqual(JSON.parse(again.output.split('\n').find((l) => l.startsWith('{'))!), { jobs: 6, enqueued: 0, existing: 6 });
-    await Promise.all(pair.map((w) => w.exited));
+    await stop(pair);
   });
 
   it('resumes a job from its checkpoint on the other worker after kill -9 of its worker', async () => {
@@ -96,8 +103,8 @@ describe('nca sweep on BullMQ', { skip: NO_REDIS }, () => {
     const out = join(folder, 'models-kill');
     const iterations = 200;
     const sweepArgs = ['sweep', sprites.a, ...tinyJobFlags(iterations), '--queue', redis.url, '--queue-name', 'kill', '--store', store, '--out', out];
+    const pair = await startPair(store, 'kill');
     assert.equal((await ncaRun([...sweepArgs, '--detach'])).code, 0);
-    const pair = [startWorker(store, 'kill'), startWorker(store, 'kill')];
     // The job's folder appears in the store when a worker takes it.
     const jobFolder = await waitFor('a worker to take the job', async () => {
       const ids = await readdir(join(store, 'jobs')).catch(() => []);
@@ -134,7 +141,7 @@ describe('nca sweep on BullMQ', { skip: NO_REDIS }, () => {
     assert.equal(status.jobs[0]!.state, 'completed');
     assert.equal(status.jobs[0]!.stalled, later.length, 'BullMQ saw the job stall once per takeover');
     assert.equal(status.jobs[0]!.progress?.resumedFrom, later.at(-1)!.from);
-    await Promise.all(pair.map((w) => w.exited));
+    await stop(pair.filter((w) => w !== victim));
   });
 
   it('puts the job back, unpenalised, when its worker is stopped with SIGTERM', async () => {

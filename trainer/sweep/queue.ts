@@ -84,9 +84,10 @@ export async function enqueue(queue: SweepQueue, specs: readonly JobSpec[], fini
       existing.set(spec.id, await job.getState());
       continue;
     }
-    const created = await queue.add(spec.name, spec, { jobId: spec.id, attempts, backoff: { type: 'exponential', delay: 5000 } });
-    // NOTE: another sweep may have added the same id in between; BullMQ then returns that job.
-    if (created.timestamp > 0) added.push(spec.id);
+    // NOTE: another sweep adding the same id in between is harmless: BullMQ ignores an add whose
+    // id exists (this count is then one too high, nothing else).
+    await queue.add(spec.name, spec, { jobId: spec.id, attempts, backoff: { type: 'exponential', delay: 5000 } });
+    added.push(spec.id);
   }
   return { added, existing };
 }
