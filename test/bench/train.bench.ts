@@ -80,6 +80,11 @@ interface Row {
 /** Share of the grid alive at the start of the timed rollouts. */
 const ALIVE_SHARE = 0.31;
 const TIMED = args.quick ? 1 : 3;
+/**
+ * Untimed iterations first: the first compiles, and V8 runs WebAssembly in its baseline tier
+ * (Liftoff, ~3x slower here) until the hot functions tier up, which can take into the second.
+ */
+const WARM_UP = 2;
 
 /** FLOPs of one iteration, counted as the header says. */
 export function flopsPerIteration(arch: Architecture, cells: number, steps: number): number {
@@ -143,9 +148,9 @@ async function timeWorkload(
     alive.dispose();
     for (const t of [...result.gradients, result.final]) t.dispose();
   };
-  await iteration(0);
+  for (let i = 0; i < WARM_UP; i++) await iteration(i);
   const began = performance.now();
-  for (let i = 1; i <= TIMED; i++) await iteration(i);
+  for (let i = WARM_UP; i < WARM_UP + TIMED; i++) await iteration(i);
   const ms = (performance.now() - began) / TIMED;
   await engine.close();
   target.dispose();
@@ -213,7 +218,7 @@ const report = (row: Row): void => {
   if (args.json) console.log(JSON.stringify({ ...row, msPerIteration: Math.round(row.msPerIteration) }));
   else console.error(`  ${row.engine} ${row.backend} ${row.rule}${row.emptyBackground ? ' (empty background)' : ''} ${row.grid}x${row.grid} threads ${row.threads}: ${Math.round(row.msPerIteration)} ms`);
 };
-if (!args.json) console.log(`# training benchmark: ${TIMED} timed iteration(s) after 1 warm-up, ${cores} cores, load average ${loadavg().map((v) => v.toFixed(1)).join(' ')}`);
+if (!args.json) console.log(`# training benchmark: ${TIMED} timed iteration(s) after ${WARM_UP} warm-up, ${cores} cores, load average ${loadavg().map((v) => v.toFixed(1)).join(' ')}`);
 
 // The fused engine needs a tfjs backend only for Adam; wasm is what `nca train` picks here.
 if (!args.engine || args.engine === 'fused') {

@@ -5,7 +5,7 @@ one JSON object per workload: {"rule", "hidden", "grid", "batch", "steps", "thre
 "msPerIteration"}. One iteration = a rollout of `batch` samples for `steps` steps from a grown-
 looking start (a centred disc over 31 % of the grid alive, as the TypeScript bench uses),
 back-propagation through time of the RGBA mean squared error of the last state, and an Adam step,
-timed over 2 iterations after a warm-up (PyTorch on this machine takes seconds per iteration).
+timed over 2 iterations after 2 warm-up iterations, as the TypeScript bench does.
 
 The essay rule as its own code writes it: a fixed depthwise 3x3 perception [identity, Moore mean,
 sobel_x + sobel_y], 1x1 convolutions, atan, sigmoid, a per-element random replace mask
@@ -28,6 +28,7 @@ import torch.nn.functional as F
 CHANNELS = 16
 FIRE_RATE = 0.5
 TIMED = 2
+WARM_UP = 2
 
 
 def kernels(rule):
@@ -100,7 +101,8 @@ def time_workload(workload, memory_format):
         loss.backward()
         optimizer.step()
 
-    iteration()
+    for _ in range(WARM_UP):
+        iteration()
     began = time.perf_counter()
     for _ in range(TIMED):
         iteration()
