@@ -9,6 +9,8 @@ export const NCA_ENGINE_ERROR_CODES = [
   'disposed',
   /** The GL context is lost; the engine waits for it to come back. */
   'paused',
+  /** The grid and model need more memory than the engine's budget (budget.ts) allows. */
+  'too-large',
 ] as const;
 
 export type NcaEngineErrorCode = (typeof NCA_ENGINE_ERROR_CODES)[number];

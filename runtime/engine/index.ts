@@ -4,6 +4,7 @@
  */
 export type * from './types.js';
 export { BACKENDS, createEngine } from './select.js';
+export { MAX_ENGINE_BUFFER_VALUES } from './budget.js';
 export { registerBackend, registeredBackends } from './registry.js';
 export type { BackendEntry, PreparedBackend, RegisteredBackend, UnavailableBackend } from './backend-entry.js';
 export type { Driver, MaybePromise, RunSpec } from './driver.js';

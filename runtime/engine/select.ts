@@ -12,6 +12,7 @@ import { MAX_GRID_SIDE } from '../format/constants.js';
 import type { NcaModel } from '../format/types.js';
 import { MAX_SEED, checkArchitecture, fireKey, fireThreshold, perceptionKernels, startState, stateFromImage } from '../reference/index.js';
 import { BACKENDS, DEFAULT_WEBGPU_TIMEOUT_MS, knownRenderer } from './backends.js';
+import { checkBudget } from './budget.js';
 import type { Driver, RunSpec } from './driver.js';
 import { GpuNcaEngine } from './engine.js';
 import { NcaEngineError, reasonOf } from './errors.js';
@@ -40,6 +41,8 @@ function resolveSpec(model: NcaModel, options: EngineOptions): { spec: RunSpec; 
   ] as const) {
     if (!Number.isInteger(value) || value < 1 || value > MAX_GRID_SIDE) throw badOption(`${name} must be an integer in 1..${MAX_GRID_SIDE}, got ${value}`);
   }
+  // Before any backend prepares or allocates: webasm and cpu have no limit of their own.
+  checkBudget(arch, width, height);
   const seed = options.seed ?? 0;
   if (!Number.isInteger(seed) || seed < 0 || seed > MAX_SEED) throw badOption(`seed must be a uint32, got ${seed}`);
   const rate = options.fireRate ?? arch.fireRate;
@@ -56,7 +59,8 @@ function resolveSpec(model: NcaModel, options: EngineOptions): { spec: RunSpec; 
 /**
  * An engine for `model`, on the backend `options.backend` names or, with 'auto' (the default),
  * the first of the registry that runs here. Rejects with an `NcaEngineError`: 'bad-option' for
- * an option out of range, 'no-backend' (with `skipped`) when nothing runs.
+ * an option out of range, 'too-large' for a grid and model over the memory budget (budget.ts),
+ * 'no-backend' (with `skipped`) when nothing runs.
  */
 export async function createEngine(model: NcaModel, options: EngineOptions = {}): Promise<NcaEngine> {
   const request: BackendRequest = options.backend ?? 'auto';
