@@ -5,7 +5,7 @@
 // the fire mask drawn from a counter-based hash in place. Nothing is allocated here: the host
 // (fused/engine.ts) lays out every buffer in this module's memory and passes the offsets.
 //
-// Semantics are those of trainer/step.ts (the tfjs oracle), which docs/format.md defines; the
+// Semantics are those of trainer/model/step.ts (the tfjs oracle), which docs/format.md defines; the
 // layout differs in one way: the perception is kernel-major here (p[k*C + c], so four channels
 // are one SIMD vector) and the host permutes the first layer's rows accordingly.
 
@@ -738,11 +738,15 @@ function addOuterProducts4(x: usize, xs: i32, y: usize, ys: i32, g: usize): void
     const x3 = v128.load32_splat(at + 3 * xRow);
     let v = y;
     const end = row + (<usize>ys << 2);
-    for (; row < end; row += 16) {
+    // Two output vectors an iteration (ys is a multiple of 16): half the loop's own overhead.
+    for (; row < end; row += 32) {
       const even = f32x4.add(f32x4.mul(x0, v128.load(v)), f32x4.mul(x2, v128.load(v, 32)));
       const odd = f32x4.add(f32x4.mul(x1, v128.load(v, 16)), f32x4.mul(x3, v128.load(v, 48)));
       v128.store(row, f32x4.add(v128.load(row), f32x4.add(even, odd)));
-      v += 128;
+      const even2 = f32x4.add(f32x4.mul(x0, v128.load(v, 128)), f32x4.mul(x2, v128.load(v, 160)));
+      const odd2 = f32x4.add(f32x4.mul(x1, v128.load(v, 144)), f32x4.mul(x3, v128.load(v, 176)));
+      v128.store(row, f32x4.add(v128.load(row, 16), f32x4.add(even2, odd2)), 16);
+      v += 256;
     }
   }
 }
