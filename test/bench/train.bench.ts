@@ -26,13 +26,13 @@ import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { createArchitecture, type NcaRule } from '../../runtime/format/index.js';
 import type { Architecture } from '../../runtime/format/types.js';
-import { selectBackend, TRAIN_BACKENDS, type TrainBackend, type TrainBackendSelection } from '../../trainer/backend.js';
-import { TrainableNetwork } from '../../trainer/network.js';
-import { Adam } from '../../trainer/optimizer.js';
-import { Rng } from '../../trainer/rng.js';
-import { createRolloutEngine, fusedUnavailable } from '../../trainer/rollout-engine.js';
-import { TfStep, type ActivationMemory } from '../../trainer/step.js';
-import { chooseMemory } from '../../trainer/train.js';
+import { selectBackend, TRAIN_BACKENDS, type TrainBackend, type TrainBackendSelection } from '../../trainer/model/backend.js';
+import { TrainableNetwork } from '../../trainer/model/network.js';
+import { Adam } from '../../trainer/training/optimizer.js';
+import { Rng } from '../../trainer/training/rng.js';
+import { createRolloutEngine, fusedUnavailable } from '../../trainer/training/rollout-engine.js';
+import { TfStep, type ActivationMemory } from '../../trainer/model/step.js';
+import { chooseMemory } from '../../trainer/training/train.js';
 
 const { values: args } = parseArgs({
   options: {

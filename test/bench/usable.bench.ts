@@ -19,9 +19,9 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { NcaRule } from '../../runtime/format/index.js';
-import { resolveOptions } from '../../trainer/config.js';
+import { resolveOptions } from '../../trainer/training/config.js';
 import { evaluateModel, loadGridImage, readModel, targetFromState } from '../../trainer/eval/index.js';
-import { train } from '../../trainer/train.js';
+import { train } from '../../trainer/training/train.js';
 
 const { values } = parseArgs({
   options: {

@@ -10,10 +10,10 @@ import { link, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { removeStaleTemporaries } from '../../trainer/atomic.js';
-import { CHECKPOINT_FILE, decodeCheckpoint, encodeCheckpoint, loadCheckpoint, PREVIOUS_CHECKPOINT_FILE } from '../../trainer/checkpoint.js';
-import { selectBackend } from '../../trainer/backend.js';
-import { train, type TrainEvent } from '../../trainer/train.js';
+import { removeStaleTemporaries } from '../../trainer/io/atomic.js';
+import { CHECKPOINT_FILE, decodeCheckpoint, encodeCheckpoint, loadCheckpoint, PREVIOUS_CHECKPOINT_FILE } from '../../trainer/io/checkpoint.js';
+import { selectBackend } from '../../trainer/model/backend.js';
+import { train, type TrainEvent } from '../../trainer/training/train.js';
 import { exportBytes, makeCheckpoint } from '../fixtures/checkpoints.js';
 import { tinyOptions } from './trainer-helpers.js';
 

@@ -16,10 +16,10 @@ import { compileKernelModule } from '../../trainer/fused/build-kernel.js';
 import { FusedEngine, fusedSupport, type FusedResult, type FusedRollout } from '../../trainer/fused/engine.js';
 import { fireMaskValues } from '../../trainer/fused/fire-mask.js';
 import { FusedTrainer } from '../../trainer/fused/parallel.js';
-import { TrainableNetwork } from '../../trainer/network.js';
-import { Rng } from '../../trainer/rng.js';
-import { rolloutGradients } from '../../trainer/rollout.js';
-import { TfStep, type AliveGradient } from '../../trainer/step.js';
+import { TrainableNetwork } from '../../trainer/model/network.js';
+import { Rng } from '../../trainer/training/rng.js';
+import { rolloutGradients } from '../../trainer/training/rollout.js';
+import { TfStep, type AliveGradient } from '../../trainer/model/step.js';
 import { randomArchitecture, randomState } from '../fixtures/trainer-models.js';
 
 const WIDTH = 11;

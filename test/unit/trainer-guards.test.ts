@@ -9,10 +9,10 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { selectBackend } from '../../trainer/backend.js';
-import { CHECKPOINT_FILE, decodeCheckpoint, encodeCheckpoint, loadCheckpoint, PREVIOUS_CHECKPOINT_FILE, type Checkpoint } from '../../trainer/checkpoint.js';
-import { divergence } from '../../trainer/divergence.js';
-import { train, type TrainEvent } from '../../trainer/train.js';
+import { selectBackend } from '../../trainer/model/backend.js';
+import { CHECKPOINT_FILE, decodeCheckpoint, encodeCheckpoint, loadCheckpoint, PREVIOUS_CHECKPOINT_FILE, type Checkpoint } from '../../trainer/io/checkpoint.js';
+import { divergence } from '../../trainer/training/divergence.js';
+import { train, type TrainEvent } from '../../trainer/training/train.js';
 import { makeCheckpoint } from '../fixtures/checkpoints.js';
 import { isTrainerError, tinyOptions } from './trainer-helpers.js';
 

@@ -1,8 +1,8 @@
 /** Assertions and run options shared by the trainer's tests. */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { resolveOptions, type TrainOptions, type TrainOptionsInput } from '../../trainer/config.js';
-import type { Difficulty } from '../../trainer/curriculum.js';
+import { resolveOptions, type TrainOptions, type TrainOptionsInput } from '../../trainer/training/config.js';
+import type { Difficulty } from '../../trainer/training/curriculum.js';
 import { TrainerError, type TrainerErrorCode } from '../../trainer/errors.js';
 
 /** For `assert.rejects` / `assert.throws`: a TrainerError with `code` whose message matches `pattern`. */

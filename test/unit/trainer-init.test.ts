@@ -1,5 +1,5 @@
 /**
- * The essay rule's "keep" initialisation (trainer/init.ts): run by the reference step, fresh
+ * The essay rule's "keep" initialisation (trainer/model/init.ts): run by the reference step, fresh
  * weights keep a living sprite alive and the empty background dead, where Glorot weights with
  * zero biases bring every cell to life.
  */
@@ -8,8 +8,8 @@ import { describe, it } from 'node:test';
 import { createArchitecture } from '../../runtime/format/index.js';
 import type { Architecture } from '../../runtime/format/types.js';
 import { runSteps, type CaState } from '../../runtime/reference/index.js';
-import { canKeepInit, keepInit } from '../../trainer/init.js';
-import { Rng } from '../../trainer/rng.js';
+import { canKeepInit, keepInit } from '../../trainer/model/init.js';
+import { Rng } from '../../trainer/training/rng.js';
 
 const SIZE = 16;
 

@@ -13,15 +13,15 @@ import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import sharp from 'sharp';
 import { createArchitecture } from '../../runtime/format/index.js';
-import { writeFileAtomic } from '../../trainer/atomic.js';
-import { selectBackend } from '../../trainer/backend.js';
-import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from '../../trainer/checkpoint.js';
-import { resolveOptions, type TrainOptionsInput } from '../../trainer/config.js';
-import { Curriculum, defaultDifficulty, type CurriculumOptions } from '../../trainer/curriculum.js';
+import { writeFileAtomic } from '../../trainer/io/atomic.js';
+import { selectBackend } from '../../trainer/model/backend.js';
+import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from '../../trainer/io/checkpoint.js';
+import { resolveOptions, type TrainOptionsInput } from '../../trainer/training/config.js';
+import { Curriculum, defaultDifficulty, type CurriculumOptions } from '../../trainer/training/curriculum.js';
 import { TrainerError } from '../../trainer/errors.js';
-import { Rng } from '../../trainer/rng.js';
-import { loadTarget } from '../../trainer/target.js';
-import { train } from '../../trainer/train.js';
+import { Rng } from '../../trainer/training/rng.js';
+import { loadTarget } from '../../trainer/io/target.js';
+import { train } from '../../trainer/training/train.js';
 import { isTrainerError } from './trainer-helpers.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -193,7 +193,7 @@ describe('atomic writes and checkpoints', () => {
     await writeFileAtomic(path, previous);
     // A child writes a new version slowly, chunk by chunk; it is killed after the first chunk.
     const script = `
-      import { writeFileAtomic } from ${JSON.stringify(join(ROOT, 'trainer', 'atomic.ts'))};
+      import { writeFileAtomic } from ${JSON.stringify(join(ROOT, 'trainer', 'io', 'atomic.ts'))};
       async function* chunks() {
         for (let i = 0; i < 100; i++) {
           yield new Uint8Array(4096).fill(9);

@@ -5,8 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ESSAY_CROP, resolveOptions, TASKS } from '../../trainer/config.js';
-import { Curriculum, essayDifficulty } from '../../trainer/curriculum.js';
+import { ESSAY_CROP, resolveOptions, TASKS } from '../../trainer/training/config.js';
+import { Curriculum, essayDifficulty } from '../../trainer/training/curriculum.js';
 import { isTrainerError } from './trainer-helpers.js';
 
 describe('--preset essay', () => {

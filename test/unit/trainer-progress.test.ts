@@ -2,8 +2,8 @@
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { test } from 'node:test';
-import { createReporter, describeEvent } from '../../trainer/progress.js';
-import type { TrainEvent } from '../../trainer/train.js';
+import { createReporter, describeEvent } from '../../trainer/cli/progress.js';
+import type { TrainEvent } from '../../trainer/training/train.js';
 
 function iteration(extra: Partial<Extract<TrainEvent, { type: 'iteration' }>> = {}): TrainEvent {
   return {

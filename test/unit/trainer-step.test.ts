@@ -10,11 +10,11 @@ import '@tensorflow/tfjs-backend-wasm';
 import type { NcaRule } from '../../runtime/format/index.js';
 import type { Architecture } from '../../runtime/format/types.js';
 import { stepOnce } from '../../runtime/reference/index.js';
-import { selectBackend, type TrainBackend } from '../../trainer/backend.js';
-import { TrainableNetwork } from '../../trainer/network.js';
-import { Rng } from '../../trainer/rng.js';
-import { rolloutGradients } from '../../trainer/rollout.js';
-import { TfStep, type ActivationMemory } from '../../trainer/step.js';
+import { selectBackend, type TrainBackend } from '../../trainer/model/backend.js';
+import { TrainableNetwork } from '../../trainer/model/network.js';
+import { Rng } from '../../trainer/training/rng.js';
+import { rolloutGradients } from '../../trainer/training/rollout.js';
+import { TfStep, type ActivationMemory } from '../../trainer/model/step.js';
 import { registerTfjsGradients } from './trainer-autograd.js';
 import { randomArchitecture, randomState } from '../fixtures/trainer-models.js';
 

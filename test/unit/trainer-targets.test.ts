@@ -11,9 +11,9 @@ import { after, before, describe, it } from 'node:test';
 import { crc32 } from 'node:zlib';
 import sharp from 'sharp';
 import { createArchitecture } from '../../runtime/format/index.js';
-import { resolveOptions, type TrainOptionsInput } from '../../trainer/config.js';
-import { loadTarget, MAX_TARGET_PIXELS } from '../../trainer/target.js';
-import { train, type TrainEvent } from '../../trainer/train.js';
+import { resolveOptions, type TrainOptionsInput } from '../../trainer/training/config.js';
+import { loadTarget, MAX_TARGET_PIXELS } from '../../trainer/io/target.js';
+import { train, type TrainEvent } from '../../trainer/training/train.js';
 import { isTrainerError } from './trainer-helpers.js';
 
 const DISTILL = createArchitecture({ rule: 'distill', random: () => 0.5 });

@@ -7,10 +7,10 @@ import { readFile, stat } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { decodeModel, encodeModel, isNcaFormatError } from '../../runtime/format/index.js';
 import type { NcaModel, Task, TensorDType } from '../../runtime/format/types.js';
-import { writeFileAtomic } from '../atomic.js';
+import { writeFileAtomic } from '../io/atomic.js';
 import { TrainerError } from '../errors.js';
 import { DISTILL_GRID_SIZE, DISTILL_TARGET_SIZE, importDistillModel } from '../import/distill.js';
-import { describeFsError } from '../fs-errors.js';
+import { describeFsError } from '../io/fs-errors.js';
 
 const USAGE = `usage: nca import distill <file.json> --out model.nca [--name TEXT]
                          [--task growth|persistence|healing] [--precision int8|f16|f32] [--quiet]

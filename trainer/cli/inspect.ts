@@ -12,7 +12,7 @@ import {
   isNcaFormatError,
   type NcaModel,
 } from '../../runtime/format/index.js';
-import { describeFsError } from '../fs-errors.js';
+import { describeFsError } from '../io/fs-errors.js';
 
 const USAGE = `usage: nca inspect <model.nca> [--json]
 

@@ -5,12 +5,12 @@
  * 1 anything else.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { loadCheckpoint } from '../checkpoint.js';
-import { baseName, resolveOptions, type TrainOptions, type TrainOptionsInput } from '../config.js';
-import type { CurriculumOptions } from '../curriculum.js';
+import { loadCheckpoint } from '../io/checkpoint.js';
+import { baseName, resolveOptions, type TrainOptions, type TrainOptionsInput } from '../training/config.js';
+import type { CurriculumOptions } from '../training/curriculum.js';
 import { TrainerError } from '../errors.js';
-import { createReporter } from '../progress.js';
-import { train, type TrainStatus } from '../train.js';
+import { createReporter } from './progress.js';
+import { train, type TrainStatus } from '../training/train.js';
 
 export const EXIT_CODES: Readonly<Record<TrainStatus | 'bad-input' | 'error', number>> = {
   completed: 0,

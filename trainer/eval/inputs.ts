@@ -8,7 +8,7 @@ import sharp, { type OutputInfo } from 'sharp';
 import { decodeModel } from '../../runtime/format/index.js';
 import type { NcaModel } from '../../runtime/format/types.js';
 import { stateFromImage, type CaState } from '../../runtime/reference/index.js';
-import { describeFsError } from '../fs-errors.js';
+import { describeFsError } from '../io/fs-errors.js';
 
 export type InputErrorCode =
   /** The model or image path does not exist, is a directory or cannot be read. */

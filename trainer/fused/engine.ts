@@ -2,7 +2,7 @@
  * The fused training engine: a rollout and its back-propagation through time for one group of
  * samples, run by the WebAssembly SIMD kernel of assembly/kernel.ts (one call per step and
  * direction over every cell) instead of tfjs ops. It computes what `rolloutGradients` computes
- * with the tfjs step (trainer/step.ts, the oracle it is tested against) for the two-layer rules
+ * with the tfjs step (trainer/model/step.ts, the oracle it is tested against) for the two-layer rules
  * it supports (`fusedSupport`), with the fire masks of fire-mask.ts.
  *
  * Plain arrays in and out: no tfjs here, so a worker thread can run it (parallel.ts).

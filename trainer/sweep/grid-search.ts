@@ -5,7 +5,7 @@
  * dashes; values stay strings so they go through the trainer's own flag parsing.
  */
 import { readFile } from 'node:fs/promises';
-import { describeFsError } from '../fs-errors.js';
+import { describeFsError } from '../io/fs-errors.js';
 import { SweepError } from './errors.js';
 
 /** One combination: flag name -> value as typed on a command line. */

@@ -8,11 +8,11 @@
  */
 import { access, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CHECKPOINT_FILE, PREVIOUS_CHECKPOINT_FILE } from '../checkpoint.js';
-import { resolveOptions } from '../config.js';
+import { CHECKPOINT_FILE, PREVIOUS_CHECKPOINT_FILE } from '../io/checkpoint.js';
+import { resolveOptions } from '../training/config.js';
 import { TrainerError } from '../errors.js';
 import { reportJson, type Verdict } from '../eval/index.js';
-import { train, type TrainEvent, type TrainResult } from '../train.js';
+import { train, type TrainEvent, type TrainResult } from '../training/train.js';
 import type { JobSpec } from './plan.js';
 import { scoreModel } from './score.js';
 import { jobKey, type SweepStore } from './store.js';

@@ -7,7 +7,7 @@
 import { runJob, readJobResult, type JobResult } from './job.js';
 import type { JobSpec } from './plan.js';
 import type { SweepStore } from './store.js';
-import type { TrainEvent } from '../train.js';
+import type { TrainEvent } from '../training/train.js';
 
 export interface LocalSweepReport {
   /** Jobs finished before this run started. */

@@ -17,7 +17,7 @@ import { SweepError } from './errors.js';
 import { runJob, type JobProgress, type JobResult } from './job.js';
 import type { JobSpec } from './plan.js';
 import type { SweepStore } from './store.js';
-import type { TrainEvent } from '../train.js';
+import type { TrainEvent } from '../training/train.js';
 
 export const DEFAULT_QUEUE_NAME = 'nca-sweep';
 

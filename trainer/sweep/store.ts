@@ -9,7 +9,7 @@
  */
 import { access, mkdir, readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, normalize, resolve, sep } from 'node:path';
-import { writeFileAtomic } from '../atomic.js';
+import { writeFileAtomic } from '../io/atomic.js';
 import { SweepError } from './errors.js';
 
 export interface SweepStore {

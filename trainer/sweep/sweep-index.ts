@@ -5,7 +5,7 @@
  */
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../atomic.js';
+import { writeFileAtomic } from '../io/atomic.js';
 import { readJobResult, type JobResult } from './job.js';
 import type { JobSpec } from './plan.js';
 import { jobKey, type SweepStore } from './store.js';

@@ -22,10 +22,10 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from './atomic.js';
 import { headerProblem, shapeProblem } from './checkpoint-shape.js';
-import type { RunIdentity, TrainOptions } from './config.js';
-import type { CurriculumState } from './curriculum.js';
-import { TrainerError } from './errors.js';
-import type { RngState } from './rng.js';
+import type { RunIdentity, TrainOptions } from '../training/config.js';
+import type { CurriculumState } from '../training/curriculum.js';
+import { TrainerError } from '../errors.js';
+import type { RngState } from '../training/rng.js';
 
 const MAGIC = new TextEncoder().encode('NCA-CKPT');
 const VERSION = 1;

@@ -4,11 +4,11 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import sharp from 'sharp';
-import type { Architecture } from '../runtime/format/types.js';
-import { hashFireMask, toRgba, type CaState } from '../runtime/reference/index.js';
+import type { Architecture } from '../../runtime/format/types.js';
+import { hashFireMask, toRgba, type CaState } from '../../runtime/reference/index.js';
 import { writeFileAtomic } from './atomic.js';
-import { rollout } from './rollout.js';
-import type { TfStep } from './step.js';
+import { rollout } from '../training/rollout.js';
+import type { TfStep } from '../model/step.js';
 
 /**
  * The inference fire mask of step `step` as a [1,H,W,C] (per element) or [1,H,W,1] (per cell)

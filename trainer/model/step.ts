@@ -2,7 +2,7 @@
  * The CA step in TensorFlow.js, forward and backward, built only from forward kernels that every
  * tfjs backend has (wasm lacks several gradient kernels, e.g. depthwiseConv2d's input gradient,
  * and its matMul with transpose flags falls off the fast XNNPACK path). The backward pass is
- * written by hand and driven by `rollout.ts` (back-propagation through time), which also lets it
+ * written by hand and driven by `training/rollout.ts` (back-propagation through time), which also lets it
  * free each step's tensors as soon as they are used.
  *
  * Semantics are those of docs/format.md ("Running a model: the step"); the fire mask is an input
@@ -15,7 +15,7 @@
  * sprite is a fraction of its grid, so this skips most of the work early on.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { Activation, Architecture } from '../runtime/format/types.js';
+import type { Activation, Architecture } from '../../runtime/format/types.js';
 import type { TrainableNetwork } from './network.js';
 import { gatherRows, rowsWhere, scatterRows } from './rows.js';
 

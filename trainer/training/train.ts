@@ -7,26 +7,26 @@
 import { mkdir } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { countParameters, crc32, createArchitecture, createModel } from '../runtime/format/index.js';
-import type { Architecture, NcaModel, StartState } from '../runtime/format/types.js';
-import { damageDisc } from '../runtime/reference/index.js';
-import { removeStaleTemporaries, writeFileAtomic } from './atomic.js';
-import { selectBackend, type TrainBackendSelection } from './backend.js';
-import { loadCheckpoint, saveCheckpoint, type Checkpoint, type LatestCheckpoint, type LoadedCheckpoint } from './checkpoint.js';
+import { countParameters, crc32, createArchitecture, createModel } from '../../runtime/format/index.js';
+import type { Architecture, NcaModel, StartState } from '../../runtime/format/types.js';
+import { damageDisc } from '../../runtime/reference/index.js';
+import { removeStaleTemporaries, writeFileAtomic } from '../io/atomic.js';
+import { selectBackend, type TrainBackendSelection } from '../model/backend.js';
+import { loadCheckpoint, saveCheckpoint, type Checkpoint, type LatestCheckpoint, type LoadedCheckpoint } from '../io/checkpoint.js';
 import { identityDifferences, type RunIdentity, type TrainOptions } from './config.js';
 import { Curriculum, type Difficulty } from './curriculum.js';
 import { divergence } from './divergence.js';
-import { TrainerError } from './errors.js';
-import { exportModel, type ExportReport } from './export.js';
-import { TrainableNetwork } from './network.js';
+import { TrainerError } from '../errors.js';
+import { exportModel, type ExportReport } from '../io/export.js';
+import { TrainableNetwork } from '../model/network.js';
 import { Adam, learningRateAt } from './optimizer.js';
-import { hashRollout, lossPlotSvg, writeFilmStrip } from './preview.js';
+import { hashRollout, lossPlotSvg, writeFilmStrip } from '../io/preview.js';
 import { Rng } from './rng.js';
 import { createRolloutEngine } from './rollout-engine.js';
 import { TaskSetting } from './samples.js';
-import { keepInit } from './init.js';
-import { TfStep, type ActivationMemory, type AliveGradient } from './step.js';
-import { loadTarget, type TargetImage } from './target.js';
+import { keepInit } from '../model/init.js';
+import { TfStep, type ActivationMemory, type AliveGradient } from '../model/step.js';
+import { loadTarget, type TargetImage } from '../io/target.js';
 
 export type TrainStatus = 'completed' | 'interrupted' | 'diverged';
 
@@ -185,7 +185,7 @@ export async function train(options: TrainOptions, hooks: TrainHooks = {}): Prom
   } catch (error) {
     throw new TrainerError('bad-option', `cannot build the ${options.rule} architecture: ${(error as Error).message}`, { cause: error });
   }
-  // Fresh essay-rule weights start by keeping what is there (see trainer/init.ts).
+  // Fresh essay-rule weights start by keeping what is there (see trainer/model/init.ts).
   if (!saved && options.init === 'keep') arch = keepInit(arch);
   let target: TargetImage | Checkpoint['target'];
   if (options.target !== '') {
@@ -285,7 +285,7 @@ export async function train(options: TrainOptions, hooks: TrainHooks = {}): Prom
       target: { width: target.width, height: target.height, rgba: target.rgba },
     };
   };
-  // A latest file a resume fell back past must not become the previous one (see checkpoint.ts).
+  // A latest file a resume fell back past must not become the previous one (see io/checkpoint.ts).
   let latest: LatestCheckpoint = loaded ? (loaded.fallbackReason ? 'unusable' : 'good') : 'unknown';
   const checkpoint = async (): Promise<void> => {
     const path = await saveCheckpoint(options.runDir, snapshot(), latest);

@@ -5,10 +5,10 @@
  */
 import { open, stat } from 'node:fs/promises';
 import sharp, { type Metadata, type OutputInfo } from 'sharp';
-import { crc32 } from '../runtime/format/index.js';
-import type { Architecture } from '../runtime/format/types.js';
-import { aliveThreshold32, isAllDead, stateFromImage, type CaState } from '../runtime/reference/index.js';
-import { TrainerError } from './errors.js';
+import { crc32 } from '../../runtime/format/index.js';
+import type { Architecture } from '../../runtime/format/types.js';
+import { aliveThreshold32, isAllDead, stateFromImage, type CaState } from '../../runtime/reference/index.js';
+import { TrainerError } from '../errors.js';
 
 export interface TargetImage {
   readonly width: number;

@@ -1,21 +1,21 @@
 /**
  * What one training iteration asks for, a rollout of the batch with its gradients, and the two
  * engines that compute it: the fused WebAssembly kernel (trainer/fused, the fast path on a CPU)
- * and the TensorFlow.js step (trainer/step.ts: any tfjs backend, and the oracle the fused path is
+ * and the TensorFlow.js step (trainer/model/step.ts: any tfjs backend, and the oracle the fused path is
  * tested against). Both draw the same counter-based fire masks (fused/fire-mask.ts), so they
  * train the same model up to float rounding, and a run may switch engines on --resume.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { Architecture } from '../runtime/format/types.js';
-import type { TrainBackendSelection } from './backend.js';
+import type { Architecture } from '../../runtime/format/types.js';
+import type { TrainBackendSelection } from '../model/backend.js';
 import type { TrainEngineRequest } from './config.js';
-import { TrainerError } from './errors.js';
-import { FusedEngine, fusedSupport } from './fused/engine.js';
-import { fireMaskValues } from './fused/fire-mask.js';
-import { FusedTrainer } from './fused/parallel.js';
-import type { TrainableNetwork } from './network.js';
+import { TrainerError } from '../errors.js';
+import { FusedEngine, fusedSupport } from '../fused/engine.js';
+import { fireMaskValues } from '../fused/fire-mask.js';
+import { FusedTrainer } from '../fused/parallel.js';
+import type { TrainableNetwork } from '../model/network.js';
 import { rolloutGradients, type RolloutGradients } from './rollout.js';
-import type { ActivationMemory, AliveGradient, TfStep } from './step.js';
+import type { ActivationMemory, AliveGradient, TfStep } from '../model/step.js';
 
 /** One iteration's rollout, as plain arrays. */
 export interface IterationRollout {

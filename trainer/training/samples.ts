@@ -2,11 +2,11 @@
  * Start states of the three tasks and their perturbations (noise, truncation, bites), drawn
  * from the run's RNG on plain Float32Arrays.
  */
-import type { Architecture, Task } from '../runtime/format/types.js';
-import { damageDisc, plantSeed, seedState, stateFromImage, type CaState } from '../runtime/reference/index.js';
+import type { Architecture, Task } from '../../runtime/format/types.js';
+import { damageDisc, plantSeed, seedState, stateFromImage, type CaState } from '../../runtime/reference/index.js';
 import type { Difficulty } from './curriculum.js';
 import type { Rng } from './rng.js';
-import type { TargetImage } from './target.js';
+import type { TargetImage } from '../io/target.js';
 
 /** Everything fixed about a run's grid: start states, the target's place, sizes. */
 export class TaskSetting {

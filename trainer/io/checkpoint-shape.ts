@@ -5,7 +5,7 @@
  * found here and reported as a damaged checkpoint (so the previous one is tried), never left to
  * surface as a TypeError or RangeError halfway through a resume.
  */
-import { createArchitecture } from '../runtime/format/index.js';
+import { createArchitecture } from '../../runtime/format/index.js';
 import type { Checkpoint } from './checkpoint.js';
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);

@@ -4,9 +4,9 @@
  * weights are both run by the reference step from the model's own start, and the largest
  * difference of any state value along the way is reported.
  */
-import { decodeModel, encodeModel } from '../runtime/format/index.js';
-import type { NcaModel, TensorDType } from '../runtime/format/types.js';
-import { runSteps, startState } from '../runtime/reference/index.js';
+import { decodeModel, encodeModel } from '../../runtime/format/index.js';
+import type { NcaModel, TensorDType } from '../../runtime/format/types.js';
+import { runSteps, startState } from '../../runtime/reference/index.js';
 import { writeFileAtomic } from './atomic.js';
 
 export interface QuantizationReport {

@@ -3,13 +3,13 @@
  * `--resume` (its identity).
  */
 import { availableParallelism } from 'node:os';
-import { DEFAULT_TARGET_SIZE, MAX_GRID_SIDE, TARGET_PADDING, type NcaRule } from '../runtime/format/index.js';
-import type { Task, TensorDType } from '../runtime/format/types.js';
-import type { TrainBackendRequest } from './backend.js';
+import { DEFAULT_TARGET_SIZE, MAX_GRID_SIDE, TARGET_PADDING, type NcaRule } from '../../runtime/format/index.js';
+import type { Task, TensorDType } from '../../runtime/format/types.js';
+import type { TrainBackendRequest } from '../model/backend.js';
 import { defaultDifficulty, essayDifficulty, type CurriculumOptions } from './curriculum.js';
-import { TrainerError } from './errors.js';
+import { TrainerError } from '../errors.js';
 import type { GradientTreatment } from './optimizer.js';
-import type { ActivationMemory, AliveGradient } from './step.js';
+import type { ActivationMemory, AliveGradient } from '../model/step.js';
 
 export const TASKS: readonly Task[] = ['growth', 'persistence', 'healing'];
 export const RULES: readonly NcaRule[] = ['essay', 'distill'];
@@ -77,7 +77,7 @@ export interface TrainOptions {
   readonly lossSteps: number;
   /**
    * Fresh weights: `keep` (essay rule: start by keeping living cells alive and empty ones dead,
-   * trainer/init.ts) or `random` (Glorot, zero biases; the only choice for Distill's rule, whose
+   * trainer/model/init.ts) or `random` (Glorot, zero biases; the only choice for Distill's rule, whose
    * zero last layer already starts by doing nothing).
    */
   readonly init: 'keep' | 'random';

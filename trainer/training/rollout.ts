@@ -5,7 +5,7 @@
  * over the batch.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { disposeRecord, type ActivationMemory, type StepRecord, type TfStep } from './step.js';
+import { disposeRecord, type ActivationMemory, type StepRecord, type TfStep } from '../model/step.js';
 
 /** A rollout to differentiate. Tensors passed in stay the caller's; masks returned by `fireMask` become the rollout's. */
 export interface RolloutPlan {

@@ -14,7 +14,7 @@
  * their Glorot weights and the rest of the output layer is scaled to a tenth, so training has
  * every direction to move in but starts from "keep what is there".
  */
-import type { Architecture, DenseLayer } from '../runtime/format/types.js';
+import type { Architecture, DenseLayer } from '../../runtime/format/types.js';
 
 /** Slope and centre of the identity unit, u = atan(GAIN (s - 1/2)). */
 const GAIN = 4;

@@ -8,7 +8,7 @@
  * sprite and grid: with threshold 0.1 a level is passed once the smoothed error is a tenth of
  * "draw nothing".
  */
-import type { Task } from '../runtime/format/types.js';
+import type { Task } from '../../runtime/format/types.js';
 
 /** The difficulty knobs of one level. Radii are fractions of the target's radius (half its diagonal). */
 export interface Difficulty {

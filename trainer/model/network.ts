@@ -7,7 +7,7 @@
  * only permutes rows on the way in and out.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { Activation, Architecture, DenseLayer } from '../runtime/format/types.js';
+import type { Activation, Architecture, DenseLayer } from '../../runtime/format/types.js';
 
 export interface TrainableLayer {
   readonly activation: Activation;

@@ -2,8 +2,8 @@
  * How `nca train` shows a run: a one-line progress bar on a terminal (iteration, loss, level,
  * it/s, time left), plain lines when piped, or one JSON object per line with `--json`.
  */
-import type { TrainBackendSelection } from './backend.js';
-import type { TrainEvent } from './train.js';
+import type { TrainBackendSelection } from '../model/backend.js';
+import type { TrainEvent } from '../training/train.js';
 
 export interface ReporterOptions {
   readonly json: boolean;

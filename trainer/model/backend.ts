@@ -6,7 +6,7 @@
  * not an error.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { TrainerError } from './errors.js';
+import { TrainerError } from '../errors.js';
 
 export type TrainBackend = 'cuda' | 'native' | 'wasm' | 'cpu';
 export type TrainBackendRequest = TrainBackend | 'auto';
