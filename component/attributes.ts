@@ -221,6 +221,30 @@ export function parseLoop(raw: unknown): Parsed<LoopSetting> {
   return { value: on, warning: warn('loop', raw, 'is not a positive step count', 'looping only when the state dies') };
 }
 
+/** Largest `max-bytes` accepted (1 GiB): a bigger cap is no cap in a page. */
+export const MAX_MAX_BYTES = 2 ** 30;
+/** Longest `load-timeout` accepted (10 minutes). */
+export const MAX_LOAD_TIMEOUT_MS = 600_000;
+
+/** `max-bytes`: cap on a downloaded model or start image, in bytes (a positive integer). */
+export function parseMaxBytes(raw: unknown, fallback: number): Parsed<number> {
+  return parseLimit('max-bytes', raw, fallback, MAX_MAX_BYTES);
+}
+
+/** `load-timeout`: milliseconds a download may take, request to last byte (a positive integer). */
+export function parseLoadTimeout(raw: unknown, fallback: number): Parsed<number> {
+  return parseLimit('load-timeout', raw, fallback, MAX_LOAD_TIMEOUT_MS);
+}
+
+function parseLimit(attribute: string, raw: unknown, fallback: number, max: number): Parsed<number> {
+  const n = toNumber(raw);
+  if (n === undefined) return { value: fallback };
+  if (!Number.isFinite(n) || n < 1) return { value: fallback, warning: warn(attribute, raw, 'is not a positive number', `using ${fallback}`) };
+  const value = Math.min(max, Math.round(n));
+  if (value !== n) return { value, warning: warn(attribute, raw, `is not an integer in 1..${max}`, `using ${value}`) };
+  return { value };
+}
+
 /** Lit converter: attribute → number, keeping "not given" (null or blank) apart from junk (NaN, warned later). */
 export const numberAttribute = {
   fromAttribute: (value: string | null): number | undefined => (value === null || value.trim() === '' ? undefined : Number(value)),

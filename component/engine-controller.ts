@@ -14,7 +14,8 @@ import { defaultBrush, type GridSize } from './attributes.js';
 import type { NcaStatus } from './element-state.js';
 import { EnginePlayer, type PreparedStart } from './engine-player.js';
 import { NcaBackendEvent, NcaLoadEvent } from './events.js';
-import { LoadController, fetchBytes, isAbort, stage } from './model-loader.js';
+import { fetchLimited } from './fetch-limits.js';
+import { LoadController, isAbort, stage } from './model-loader.js';
 import type { Reporter } from './reporter.js';
 import type { ElementSettings } from './settings.js';
 import { loadStartImage, type RgbaImage } from './start-image.js';
@@ -80,7 +81,7 @@ export class EngineController implements ReactiveController {
       discard: (loaded) => safeDispose(loaded.engine),
     });
     this.startLoader = new LoadController(host, {
-      task: ({ url, fit }, signal) => loadStartImage(url, fit, signal),
+      task: ({ url, fit }, signal) => loadStartImage(url, fit, signal, this.options.settings.limits),
       onComplete: (image) => void this.applyStart({ kind: 'rgba', rgba: image.rgba, width: image.width, height: image.height }),
       onError: (error) => {
         // A start image that cannot be used is reported, and the model's own start runs instead.
@@ -225,7 +226,7 @@ export class EngineController implements ReactiveController {
     if (cached !== undefined && cached.src === request.src) {
       model = cached.model;
     } else {
-      const bytes = await stage('load', () => fetchBytes(request.src, signal));
+      const bytes = await stage('load', () => fetchLimited(request.src, signal, this.options.settings.limits));
       model = await stage('format', () => decodeModel(bytes));
       this.modelCache = { src: request.src, model };
     }

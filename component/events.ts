@@ -30,15 +30,19 @@ export class NcaLoadEvent extends CustomEvent<NcaLoadDetail> {
 }
 
 /**
- * - `load`: the model or start image could not be fetched (HTTP status, network, CORS, abort by
- *   a timeout). `cause` is the fetch error or an `NcaLoadError` with `status`.
+ * - `load`: the model or start image could not be fetched (HTTP status, network, CORS, a
+ *   connection cut mid-body). `cause` is the fetch error or an `NcaLoadError` with `status`.
  * - `format`: bytes arrived but are not a valid model or image (`cause` is an `NcaFormatError`
  *   with `code`, e.g. `bad-magic` for an HTML page, `length-mismatch` for a truncated file).
+ * - `too-large`: the download is over `max-bytes` (declared or counted), a start image declares
+ *   more pixels than the element decodes, or the grid and model are over the engine's memory
+ *   budget (`cause`: an `NcaTooLargeError`, or an `NcaEngineError` with code `too-large`).
+ * - `timeout`: the download took longer than `load-timeout` (`cause` is an `NcaTimeoutError`).
  * - `backend`: no backend could run the model (`cause` is the engine's error).
  * - `context-lost`: the GPU context was lost; the element paused and resumes on restore.
  * - `state`: the state died out or turned NaN (`cause.problem` is `'dead'` or `'nan'`).
  */
-export type NcaErrorType = 'load' | 'format' | 'backend' | 'context-lost' | 'state';
+export type NcaErrorType = 'load' | 'format' | 'too-large' | 'timeout' | 'backend' | 'context-lost' | 'state';
 
 export interface NcaErrorDetail {
   readonly type: NcaErrorType;
@@ -46,7 +50,8 @@ export interface NcaErrorDetail {
 }
 
 /**
- * Something went wrong; the element shows its fallback content (for `load`, `format`, `backend`)
+ * Something went wrong; the element shows its fallback content (for `load`, `format`,
+ * `too-large`, `timeout`, `backend`; a start image that fails leaves the model's own start running)
  * or pauses (`context-lost`). Cancel it (`preventDefault()`) to silence the console warning.
  */
 export class NcaErrorEvent extends CustomEvent<NcaErrorDetail> {

@@ -23,3 +23,5 @@ export {
   type NcaStepDetail,
 } from './events.js';
 export { BASE_STEPS_PER_SECOND, type Interaction } from './attributes.js';
+export { DEFAULT_LOAD_TIMEOUT_MS, DEFAULT_MAX_BYTES, NcaTimeoutError, NcaTooLargeError } from './fetch-limits.js';
+export { MAX_START_IMAGE_PIXELS } from './start-image.js';

@@ -7,7 +7,9 @@
  * stale engine there) instead of being dropped on the floor with GPU memory attached.
  */
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
-import { NcaLoadError, type NcaErrorType } from './events.js';
+import { isNcaEngineError } from '../runtime/index.js';
+import type { NcaErrorType } from './events.js';
+import { NcaTimeoutError, NcaTooLargeError } from './fetch-limits.js';
 
 export interface LoadOptions<A, R> {
   /** The work. Should honour `signal`; may resolve after an abort (see `discard`). */
@@ -74,16 +76,6 @@ export class LoadController<A, R> implements ReactiveController {
 }
 
 /**
- * Fetches a file as bytes. HTTP errors become `NcaLoadError` (with `status`); network, CORS and
- * abort errors propagate as the browser throws them.
- */
-export async function fetchBytes(url: string, signal: AbortSignal): Promise<Uint8Array> {
-  const response = await fetch(url, { signal, credentials: 'same-origin' });
-  if (!response.ok) throw new NcaLoadError(url, response.status, response.statusText);
-  return new Uint8Array(await response.arrayBuffer());
-}
-
-/**
  * A failed load stage, tagged with the `nca-error` type it reports as; `cause` is the original
  * error (fetch's, `NcaFormatError`, the engine's).
  */
@@ -96,14 +88,23 @@ export class LoadFailure extends Error {
   }
 }
 
-/** Runs one load stage, tagging whatever it throws (except an abort) with `type`. */
+/**
+ * Runs one load stage, tagging whatever it throws (except an abort) with `type`, or with the type
+ * of a limit it hit: over a byte, pixel or engine budget is `too-large`, a deadline `timeout`.
+ */
 export async function stage<T>(type: NcaErrorType, work: () => Promise<T> | T): Promise<T> {
   try {
     return await work();
   } catch (error) {
     if (error instanceof LoadFailure || isAbort(error)) throw error;
-    throw new LoadFailure(type, error);
+    throw new LoadFailure(limitType(error) ?? type, error);
   }
+}
+
+function limitType(error: unknown): NcaErrorType | undefined {
+  if (error instanceof NcaTooLargeError || (isNcaEngineError(error) && error.code === 'too-large')) return 'too-large';
+  if (error instanceof NcaTimeoutError) return 'timeout';
+  return undefined;
 }
 
 export function isAbort(error: unknown): boolean {

@@ -27,7 +27,7 @@ import { copyPixels, encodeImage } from './snapshot.js';
  * @summary Living, self-repairing pixel art: a neural cellular automaton in one tag.
  *
  * @fires {NcaLoadEvent} nca-load - The first frame of a (re)loaded model is drawn. Detail: `{ src, name, backend, width, height }`.
- * @fires {NcaErrorEvent} nca-error - Loading or running failed. Detail: `{ type: 'load' | 'format' | 'backend' | 'context-lost' | 'state', cause }`. Cancelable: `preventDefault()` silences the console warning.
+ * @fires {NcaErrorEvent} nca-error - Loading or running failed. Detail: `{ type: 'load' | 'format' | 'too-large' | 'timeout' | 'backend' | 'context-lost' | 'state', cause }`. Cancelable: `preventDefault()` silences the console warning.
  * @fires {NcaBackendEvent} nca-backend - The engine picked a backend. Detail: `{ chosen, skipped: [{ backend, reason }], renderer? }`.
  * @fires {NcaStepEvent} nca-step - Progress while stepping, at most 4 per second. Detail: `{ stepCount, stepsPerSecond }`.
  *
@@ -87,6 +87,12 @@ export class NcaCanvas extends LitElement {
 
   /** Reset when the state dies out or turns NaN; a number also resets every that many steps. */
   @property({ converter: loopAttribute }) loop: boolean | number = false;
+
+  /** Largest model or start-image download in bytes (default 16 MB); over it: `nca-error` type `too-large`. */
+  @property({ attribute: 'max-bytes', converter: numberAttribute }) maxBytes: number | undefined;
+
+  /** Milliseconds a download of `src` or `start` may take, request to last byte (default 30000); then `nca-error` type `timeout`. */
+  @property({ attribute: 'load-timeout', converter: numberAttribute }) loadTimeout: number | undefined;
 
   /** Text alternative (the accessible name); default: the model's name. */
   @property() alt: string | undefined;

@@ -10,7 +10,9 @@ import {
   parseFreezeFrames,
   parseGrid,
   parseInteraction,
+  parseLoadTimeout,
   parseLoop,
+  parseMaxBytes,
   parseSeed,
   parseSpeed,
   parseStart,
@@ -21,6 +23,7 @@ import {
   type StartRequest,
 } from './attributes.js';
 import type { PlayerSettings } from './engine-player.js';
+import { DEFAULT_LOAD_TIMEOUT_MS, DEFAULT_MAX_BYTES, type FetchLimits } from './fetch-limits.js';
 
 /** The element's raw property values, as set from attributes or script. */
 export interface RawSettings {
@@ -34,6 +37,8 @@ export interface RawSettings {
   readonly brush: unknown;
   readonly interaction: unknown;
   readonly loop: unknown;
+  readonly maxBytes: unknown;
+  readonly loadTimeout: unknown;
   getAttribute(name: string): string | null;
 }
 
@@ -48,6 +53,8 @@ export class ElementSettings {
   brush: number | undefined = undefined;
   interaction: Interaction = 'damage';
   loop: LoopSetting = { enabled: false, afterSteps: undefined };
+  /** Limits of the next download (model or start image); a change does not reload. */
+  limits: FetchLimits = { maxBytes: DEFAULT_MAX_BYTES, timeoutMs: DEFAULT_LOAD_TIMEOUT_MS };
 
   /** Parses the properties named in `changed` (Lit's changed-properties map). */
   update(raw: RawSettings, changed: { has(key: string): boolean }, baseURI: string): void {
@@ -67,6 +74,8 @@ export class ElementSettings {
     if (changed.has('brush')) this.brush = parse('brush', raw.brush, parseBrush);
     if (changed.has('interaction')) this.interaction = parse('interaction', raw.interaction, parseInteraction);
     if (changed.has('loop')) this.loop = parse('loop', raw.loop, parseLoop);
+    if (changed.has('maxBytes')) this.limits = { ...this.limits, maxBytes: parse('max-bytes', raw.maxBytes, (v) => parseMaxBytes(v, DEFAULT_MAX_BYTES)) };
+    if (changed.has('loadTimeout')) this.limits = { ...this.limits, timeoutMs: parse('load-timeout', raw.loadTimeout, (v) => parseLoadTimeout(v, DEFAULT_LOAD_TIMEOUT_MS)) };
     if (changed.has('start')) this.start = parse('start', raw.start, (value) => parseStart(value, baseURI));
   }
 

@@ -11,7 +11,9 @@ import {
   parseFreezeFrames,
   parseGrid,
   parseInteraction,
+  parseLoadTimeout,
   parseLoop,
+  parseMaxBytes,
   parseSeed,
   parseSpeed,
   parseStart,
@@ -128,8 +130,24 @@ test('loop: boolean attribute or a step count', () => {
   expectParsed(parseLoop(Number.NaN), on, 'loop');
 });
 
+test('max-bytes and load-timeout: positive integers up to their caps, else the default with a warning', () => {
+  expectParsed(parseMaxBytes(null, 16), 16);
+  expectParsed(parseMaxBytes('', 16), 16);
+  expectParsed(parseMaxBytes('1000', 16), 1000);
+  expectParsed(parseMaxBytes(0, 16), 16, 'max-bytes');
+  expectParsed(parseMaxBytes('-5', 16), 16, 'max-bytes');
+  expectParsed(parseMaxBytes('lots', 16), 16, 'max-bytes');
+  expectParsed(parseMaxBytes(Number.POSITIVE_INFINITY, 16), 16, 'max-bytes');
+  expectParsed(parseMaxBytes(2 ** 40, 16), 2 ** 30, 'max-bytes');
+  expectParsed(parseMaxBytes(10.4, 16), 10, 'max-bytes');
+  expectParsed(parseLoadTimeout(undefined, 30_000), 30_000);
+  expectParsed(parseLoadTimeout('1500', 30_000), 1500);
+  expectParsed(parseLoadTimeout('0', 30_000), 30_000, 'load-timeout');
+  expectParsed(parseLoadTimeout(1e9, 30_000), 600_000, 'load-timeout');
+});
+
 test('every parser accepts any input without throwing (property test)', () => {
-  const parsers = [parseBackend, parseGrid, parseSpeed, parseSeed, parseFireRate, parseFreezeFrames, parseBrush, parseInteraction, parseLoop, (v: unknown) => parseStart(v, 'https://example.org/')];
+  const parsers = [(v: unknown) => parseMaxBytes(v, 1), (v: unknown) => parseLoadTimeout(v, 1), parseBackend, parseGrid, parseSpeed, parseSeed, parseFireRate, parseFreezeFrames, parseBrush, parseInteraction, parseLoop, (v: unknown) => parseStart(v, 'https://example.org/')];
   fc.assert(
     fc.property(fc.oneof(fc.string(), fc.double(), fc.integer(), fc.boolean(), fc.constant(null), fc.constant(undefined), fc.object()), (raw) => {
       for (const parse of parsers) {

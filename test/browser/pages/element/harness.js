@@ -14,6 +14,10 @@ function describeCause(cause) {
     status: cause.status,
     problem: cause.problem,
     backend: cause.backend,
+    unit: cause.unit,
+    size: cause.size,
+    limit: cause.limit,
+    timeoutMs: cause.timeoutMs,
     skipped: Array.isArray(cause.skipped) ? cause.skipped.map((s) => ({ backend: s.backend, reason: String(s.reason) })) : undefined,
   };
 }
