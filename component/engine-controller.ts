@@ -190,6 +190,10 @@ export class EngineController implements ReactiveController {
   /** The current engine threw: release it, show the fallback, report a backend error. */
   failed(engine: NcaEngine | undefined, error: unknown): void {
     if (engine === undefined || engine !== this._engine || engine.paused || this._contextLost) return;
+    this.fault(error);
+  }
+
+  private fault(error: unknown): void {
     this.release(this.key);
     this.setStatus('error');
     this.options.reporter.report('backend', error);
@@ -348,11 +352,15 @@ export class EngineController implements ReactiveController {
     void this.restart();
   };
 
-  /** The engine could not rebuild after a restored context: it cannot run any more. */
+  /**
+   * The engine could not rebuild after a restored context (or its WebGPU device keeps being
+   * lost): it cannot run any more. NOTE: it is still paused, which `failed` would take for a
+   * loss in progress, so this goes to `fault` directly.
+   */
   private readonly onEngineError = (event: Event): void => {
-    const engine = this._engine;
+    if (event.target !== this._engine) return;
     this._contextLost = false;
-    this.failed(engine, (event as CustomEvent<{ error?: unknown }>).detail?.error ?? event);
+    this.fault((event as CustomEvent<{ error?: unknown }>).detail?.error ?? event);
   };
 }
 

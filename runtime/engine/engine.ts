@@ -218,15 +218,27 @@ export class GpuNcaEngine extends EventTarget implements NcaEngine, SharedClient
 
   contextRestored(): void {
     if (this.disposed) return;
+    let loaded: MaybePromise<void>;
     try {
       this.driver.rebuild();
-      const loaded = this.driver.load(this.start());
-      if (loaded instanceof Promise) throw new Error('a GL upload returned a Promise');
+      loaded = this.driver.load(this.start());
     } catch (error) {
-      // Still paused: the engine cannot run on the restored context.
-      this.dispatchEvent(new CustomEvent('error', { detail: { error } }));
+      this.contextFailed(error);
       return;
     }
+    // A WebGPU upload settles later; GL's at once. Operations stay skipped (paused) until then.
+    if (loaded instanceof Promise) void loaded.then(() => this.resumed(), (error: unknown) => this.contextFailed(error));
+    else this.resumed();
+  }
+
+  /** Still paused: the engine cannot run on the restored context (or there is none). */
+  contextFailed(error: unknown): void {
+    if (this.disposed) return;
+    this.dispatchEvent(new CustomEvent('error', { detail: { error } }));
+  }
+
+  private resumed(): void {
+    if (this.disposed) return;
     this.steps = 0;
     this.isPaused = false;
     this.dispatchEvent(new CustomEvent('context-restored', { detail: { backend: this.backend } }));

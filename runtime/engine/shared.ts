@@ -7,9 +7,11 @@
  * GL context loss is handled here because it hits every engine on the context at once: the
  * instance listens on its canvas, calls `preventDefault()` so the browser may restore it, tells
  * every client to pause, and on restore builds a fresh `GPU` on the same context and asks every
- * client to rebuild its kernels on it.
+ * client to rebuild its kernels on it. A lost WebGPU device (device-loss.ts) takes the same path,
+ * except that nothing restores it for us: the instance rebuilds at once on a fresh device.
  */
 import { GPU } from 'gpu.js';
+import { acquireWebGpuDevice, MAX_DEVICE_RESTORES, type DeviceLostInfo, type LosableDevice } from './device-loss.js';
 import { createGlContext, type Blocked, type GlCanvas, type GlContext, type GlKind } from './probe.js';
 import type { BackendName } from './types.js';
 
@@ -18,6 +20,8 @@ export interface SharedClient {
   contextLost(): void;
   /** The context is back and `shared.gpu` is a new instance: rebuild every kernel on it. */
   contextRestored(): void;
+  /** The context is gone for good (a WebGPU device lost again and again): stop, and say why. */
+  contextFailed(error: Error): void;
 }
 
 export class SharedGpu {
@@ -30,6 +34,9 @@ export class SharedGpu {
   lost = false;
   private readonly clients = new Set<SharedClient>();
   private refs = 0;
+  /** WebGPU devices whose `lost` is watched, and how many losses were rebuilt after. */
+  private readonly watched = new WeakSet<LosableDevice>();
+  private deviceRestores = 0;
   private readonly onLost = (event: Event): void => {
     // Without preventDefault the browser never restores the context.
     event.preventDefault();
@@ -65,6 +72,33 @@ export class SharedGpu {
   join(client: SharedClient): void {
     this.refs++;
     this.clients.add(client);
+    // NOTE: the engine joins after its kernels ran, so gpu.js holds a device by now.
+    if (this.backend === 'webgpu') void acquireWebGpuDevice()?.then((device) => this.watchDevice(device), () => undefined);
+  }
+
+  /** Maps `device.lost` to context loss: every client pauses, then rebuilds on a fresh device. */
+  watchDevice(device: LosableDevice): void {
+    if (this.watched.has(device)) return;
+    this.watched.add(device);
+    void device.lost.then((info) => this.deviceLost(info));
+  }
+
+  private deviceLost(info: DeviceLostInfo): void {
+    // Nobody left to tell (our own teardown, or an instance already replaced).
+    if (this.refs === 0 || this.lost) return;
+    this.lost = true;
+    for (const client of [...this.clients]) client.contextLost();
+    if (this.deviceRestores >= MAX_DEVICE_RESTORES) {
+      const error = new Error(`the WebGPU device was lost ${this.deviceRestores + 1} times (${info.reason ?? 'unknown'}: ${info.message ?? ''}); giving up`);
+      for (const client of [...this.clients]) client.contextFailed(error);
+      return;
+    }
+    this.deviceRestores++;
+    // gpu.js dropped the lost device; the new GPU's kernels acquire a fresh one as they build.
+    this.gpu = this.createGpu();
+    this.lost = false;
+    for (const client of [...this.clients]) client.contextRestored();
+    if (this.backend === 'webgpu') void acquireWebGpuDevice()?.then((device) => this.watchDevice(device), () => undefined);
   }
 
   /** Leaves; the last one out destroys the instance and frees the context. */
@@ -91,7 +125,7 @@ export class SharedGpu {
   /** Frees an instance a probe created but no engine joined (a GL context is scarce). */
   releaseIfUnused(): void {
     if (this.refs > 0) return;
-    const placeholder = { contextLost: () => undefined, contextRestored: () => undefined };
+    const placeholder = { contextLost: () => undefined, contextRestored: () => undefined, contextFailed: () => undefined };
     this.join(placeholder);
     this.leave(placeholder);
   }

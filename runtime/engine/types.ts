@@ -52,11 +52,11 @@ export interface EngineOptions {
 
 /** Events an engine dispatches (it is an EventTarget). */
 export interface EngineEventMap {
-  /** The GL context was lost: the engine paused; detail: { backend }. */
+  /** The GL context or the WebGPU device was lost: the engine paused; detail: { backend }. */
   'context-lost': CustomEvent<{ backend: BackendName }>;
-  /** The context came back and the engine rebuilt its kernels (state restarts from reset). */
+  /** The context (or a fresh WebGPU device) came back and the engine rebuilt its kernels (state restarts from reset). */
   'context-restored': CustomEvent<{ backend: BackendName }>;
-  /** The engine could not rebuild after a restore; it stays paused. */
+  /** The engine could not rebuild after a restore, or its WebGPU device was lost too often; it stays paused. */
   error: CustomEvent<{ error: unknown }>;
 }
 
