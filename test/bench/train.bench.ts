@@ -32,7 +32,7 @@ import { Adam } from '../../trainer/training/optimizer.js';
 import { Rng } from '../../trainer/training/rng.js';
 import { createRolloutEngine, fusedUnavailable } from '../../trainer/training/rollout-engine.js';
 import { TfStep, type ActivationMemory } from '../../trainer/model/step.js';
-import { chooseMemory } from '../../trainer/training/train.js';
+import { chooseMemory } from '../../trainer/training/memory.js';
 
 const { values: args } = parseArgs({
   options: {

@@ -21,7 +21,8 @@ import { hashRollout } from '../../trainer/io/preview.js';
 import { Rng } from '../../trainer/training/rng.js';
 import { TaskSetting } from '../../trainer/training/samples.js';
 import { TfStep } from '../../trainer/model/step.js';
-import { DEAD_STREAK_WARNING, train, type TrainEvent } from '../../trainer/training/train.js';
+import { DEAD_STREAK_WARNING } from '../../trainer/training/dead-grid.js';
+import { train, type TrainEvent } from '../../trainer/training/train.js';
 import { difficulty, FIXTURE, tinyOptions as tinyRunOptions } from './trainer-helpers.js';
 
 let folder: string;
