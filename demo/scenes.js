@@ -60,9 +60,34 @@ document.addEventListener('nca-backend', async (event) => {
   if (url !== undefined && sprite.start !== url) sprite.start = url;
 });
 
+/**
+ * The share of the grid's cells that are alive (alpha above the model's threshold), read back
+ * from the engine: what overgrowth looks like as a number. At most one read per element in flight.
+ */
+const reading = new WeakSet();
+async function showAlive(sprite, readout) {
+  const engine = sprite.engine;
+  const arch = sprite.model?.architecture;
+  if (!engine || !arch || reading.has(sprite)) return;
+  reading.add(sprite);
+  try {
+    const state = await engine.readState();
+    let alive = 0;
+    for (let i = arch.alphaChannel; i < state.length; i += arch.channels) if (state[i] > arch.aliveThreshold) alive++;
+    readout.textContent = `${Math.round((100 * alive * arch.channels) / state.length)}%`;
+  } catch {
+    // A lost or replaced engine: the next step event reads again.
+  } finally {
+    reading.delete(sprite);
+  }
+}
+
 document.addEventListener('nca-step', (event) => {
-  const readout = event.target.closest('figure')?.querySelector('[data-steps]');
+  const figure = event.target.closest('figure');
+  const readout = figure?.querySelector('[data-steps]');
   if (readout) readout.textContent = String(event.detail.stepCount);
+  const alive = figure?.querySelector('[data-alive]');
+  if (alive) showAlive(event.target, alive);
 });
 
 for (const button of document.querySelectorAll('[data-replay]')) {

@@ -109,15 +109,23 @@ test.beforeEach(async ({ page }) => {
   await countEvents(page);
 });
 
-test('scenes: both scenes load and animate, started from another sprite scaled to the model', async ({ page }) => {
+test('scenes: the three scenes load and animate; two start from another sprite scaled to the model', async ({ page }) => {
   const errors = watchErrors(page);
   await page.goto('/demo/scenes.html');
   await expect(page.getByRole('heading', { name: 'Infection' })).toBeVisible();
   await expect(page.getByRole('heading', { name: "You can't go home again" })).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'Pikagoo' })).toBeVisible();
   await expect(page.locator('#infection')).toHaveAttribute('start', 'sprites/pig.png');
-  await expect(page.locator('#infection')).toHaveAttribute('freeze-frames', '30');
+  await expect(page.locator('#infection')).toHaveAttribute('freeze-frames', '8');
   await expect(page.locator('#home')).toHaveAttribute('start', 'sprites/frog.png');
-  await expectAllRunning(page, 2);
+  // Pikagoo: nca eval's overgrowth at each checkpoint for both models, filled in from measurements.
+  await expect(page.locator('[data-overgrowth] tr')).toHaveCount(6);
+  await expect(page.locator('[data-overgrowth]')).not.toContainText('OVERGROWTH');
+  await expectAllRunning(page, 4);
+  // The live readout: the share of the grid alive, read back from the engine after steps ran.
+  for (const id of ['pikagoo', 'stable']) {
+    await expect(page.locator(`figure:has(#${id}) [data-alive]`), id).toHaveText(/^\d+%$/);
+  }
   for (const id of ['infection', 'home']) {
     // The 64-pixel sprite is scaled to the model's training size when that is smaller.
     const { target, start } = await page.evaluate((i) => {
