@@ -104,6 +104,7 @@ test('a network failure (connection refused) is a load error', async ({ page }) 
   const error = await waitForEvent(page, id, 'nca-error');
   expect(error.detail.type).toBe('load');
   expect(await prop(page, id, 'status')).toBe('error');
+  expect(await page.evaluate((i) => window.harness.fallbackVisible(i), id)).toBe(true);
 });
 
 test('src changed during a load: only the latest src renders', async ({ page }) => {
