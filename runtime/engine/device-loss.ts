@@ -32,5 +32,5 @@ export function acquireWebGpuDevice(): Promise<LosableDevice> | undefined {
   return context.acquire().then((c) => c.device);
 }
 
-/** How many losses in a row an instance rebuilds after; then its engines fail (a device that dies at once). */
+/** How many device losses an instance rebuilds after; the next fails its engines (a device that keeps dying). */
 export const MAX_DEVICE_RESTORES = 3;

@@ -72,7 +72,7 @@ describe('WebGPU device loss', () => {
     shared.leave(client);
   });
 
-  it(`a device lost more than ${MAX_DEVICE_RESTORES} times in a row: the clients fail instead of rebuilding forever`, async () => {
+  it(`a device lost more than ${MAX_DEVICE_RESTORES} times: the clients fail instead of rebuilding forever`, async () => {
     const shared = new SharedGpu('cpu');
     const client = recordingClient();
     shared.join(client);
