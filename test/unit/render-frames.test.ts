@@ -87,6 +87,17 @@ describe('encoding', () => {
     const png = await sharp(await encodePngStrip(frames, { scale: 2, background: 'none' })).metadata();
     assert.deepEqual([png.format, png.width, png.height, png.channels], ['png', 5 * 24, 20, 4]);
   });
+
+  it('lays a strip out with gaps and a checkerboard under transparency (the training previews)', async () => {
+    const clear: Frame = { step: 0, width: 8, height: 1, rgba: new Uint8ClampedArray(8 * 4) };
+    const { data, info } = await sharp(await encodePngStrip([clear, clear], { scale: 1, gap: 2, background: 'checker' }))
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    assert.deepEqual([info.width, info.height, info.channels], [8 + 2 + 8, 1, 3]);
+    // Cells 0-3 light, 4-7 dark (4-cell squares), then two white gap cells, then the next frame.
+    const greys = Array.from({ length: info.width }, (_, x) => data[x * 3]!);
+    assert.deepEqual(greys, [235, 235, 235, 235, 205, 205, 205, 205, 255, 255, 235, 235, 235, 235, 205, 205, 205, 205]);
+  });
 });
 
 describe('nca render', () => {

@@ -17,7 +17,7 @@ import { CHECKPOINT_FILE, PREVIOUS_CHECKPOINT_FILE } from '../../trainer/io/chec
 import type { TrainOptions, TrainOptionsInput } from '../../trainer/training/config.js';
 import { TrainerError } from '../../trainer/errors.js';
 import { TrainableNetwork } from '../../trainer/model/network.js';
-import { hashRollout } from '../../trainer/io/preview.js';
+import { hashRollout } from '../../trainer/training/hash-rollout.js';
 import { Rng } from '../../trainer/training/rng.js';
 import { TaskSetting } from '../../trainer/training/samples.js';
 import { TfStep } from '../../trainer/model/step.js';

@@ -1,112 +1,21 @@
 /**
  * What a person watches during a run: a PNG strip of rollout frames (the model as a page would
- * run it: its start state and the NCA-Hash-4091 fire mask) and an SVG plot of the loss.
+ * run it, see training/hash-rollout.ts) and an SVG plot of the loss.
  */
-import * as tf from '@tensorflow/tfjs-core';
-import sharp from 'sharp';
 import type { Architecture } from '../../runtime/format/types.js';
-import { hashFireMask, toRgba, type CaState } from '../../runtime/reference/index.js';
+import { toRgba, type CaState } from '../../runtime/reference/index.js';
+import { encodePngStrip } from '../render/encode.js';
 import { writeFileAtomic } from './atomic.js';
-import { rollout } from '../training/rollout.js';
-import type { TfStep } from '../model/step.js';
 
-/**
- * The inference fire mask of step `step` as a [1,H,W,C] (per element) or [1,H,W,1] (per cell)
- * tensor: exactly what the reference step and the browser runtime use for `seed`.
- */
-export function hashFireTensor(arch: Architecture, width: number, height: number, seed: number, step: number): tf.Tensor4D {
-  const fires = hashFireMask(seed, step, arch.fireRate);
-  const depth = arch.fireGranularity === 'cell' ? 1 : arch.channels;
-  const mask = new Float32Array(width * height * depth);
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      for (let c = 0; c < depth; c++) mask[(y * width + x) * depth + c] = fires(x, y, c) ? 1 : 0;
-    }
-  }
-  return tf.tensor4d(mask, [1, height, width, depth]);
-}
+/** Preview strips: each cell 4 x 4 pixels, 2 cells between frames, on a checkerboard so transparency shows. */
+const PREVIEW_SCALE = 4;
+const PREVIEW_GAP = 2;
 
-/**
- * Runs the tfjs step from `start` for `steps` steps with the hash mask of `seed` (step indices
- * 0, 1, ...) and returns the states after each step listed in `keep` (0 = the start). `damage`
- * is applied to the state entering its step (preview of healing).
- */
-export function hashRollout(
-  step: TfStep,
-  start: CaState,
-  steps: number,
-  seed: number,
-  keep: readonly number[],
-  damage?: { readonly step: number; readonly apply: (state: CaState) => void },
-): CaState[] {
-  const { width, height, channels } = start;
-  const frames = new Map<number, CaState>();
-  const read = (tensor: tf.Tensor4D): CaState => ({ width, height, channels, data: Float32Array.from(tensor.dataSync() as Float32Array) });
-  if (keep.includes(0)) frames.set(0, { ...start, data: start.data.slice() });
-  let state = tf.tensor4d(start.data, [1, height, width, channels]);
-  let done = 0;
-  const segments = damage && damage.step > 0 && damage.step < steps ? [damage.step, steps] : [steps];
-  for (const end of segments) {
-    const from = done;
-    const next = rollout(
-      step,
-      state,
-      end - from,
-      (t) => hashFireTensor(step.arch, width, height, seed, from + t),
-      (s, index) => {
-        if (keep.includes(from + index)) frames.set(from + index, read(s));
-      },
-    );
-    state.dispose();
-    state = next;
-    done = end;
-    if (damage && end === damage.step) {
-      const damaged = read(state);
-      damage.apply(damaged);
-      state.dispose();
-      state = tf.tensor4d(damaged.data, [1, height, width, channels]);
-    }
-  }
-  state.dispose();
-  return keep.map((index) => frames.get(index)!).filter((frame) => frame !== undefined);
-}
-
-/** A frame composited over a light checkerboard (so transparency shows), RGB bytes. */
-function composite(rgba: Uint8ClampedArray, width: number, height: number): Uint8Array {
-  const out = new Uint8Array(width * height * 3);
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      const i = y * width + x;
-      const background = ((x >> 2) + (y >> 2)) % 2 === 0 ? 235 : 205;
-      const a = rgba[i * 4 + 3]! / 255;
-      for (let c = 0; c < 3; c++) out[i * 3 + c] = Math.round(rgba[i * 4 + c]! * a + background * (1 - a));
-    }
-  }
-  return out;
-}
-
-/**
- * Writes frames side by side (a 2-cell gap between), each cell scaled up `scale` times with
- * nearest-neighbour, as a PNG.
- */
-export async function writeFilmStrip(path: string, frames: readonly CaState[], arch: Architecture, scale = 4): Promise<void> {
-  const first = frames[0];
-  if (!first) return;
-  const { width, height } = first;
-  const gap = 2;
-  const stripWidth = frames.length * (width + gap) - gap;
-  const strip = new Uint8Array(stripWidth * height * 3).fill(255);
-  frames.forEach((frame, f) => {
-    const rgb = composite(toRgba(frame, arch), width, height);
-    for (let y = 0; y < height; y++) {
-      strip.set(rgb.subarray(y * width * 3, (y + 1) * width * 3), (y * stripWidth + f * (width + gap)) * 3);
-    }
-  });
-  const png = await sharp(strip, { raw: { width: stripWidth, height, channels: 3 } })
-    .resize({ width: stripWidth * scale, height: height * scale, kernel: 'nearest' })
-    .png()
-    .toBuffer();
-  await writeFileAtomic(path, png);
+/** Writes frames side by side as a PNG (nothing for no frames). */
+export async function writeFilmStrip(path: string, frames: readonly CaState[], arch: Architecture): Promise<void> {
+  if (frames.length === 0) return;
+  const rgbaFrames = frames.map((frame, step) => ({ step, width: frame.width, height: frame.height, rgba: toRgba(frame, arch) }));
+  await writeFileAtomic(path, await encodePngStrip(rgbaFrames, { scale: PREVIEW_SCALE, gap: PREVIEW_GAP, background: 'checker' }));
 }
 
 /** An SVG line plot of log10(loss) per iteration, with the curriculum level as a step line. */

@@ -6,8 +6,16 @@
 import sharp from 'sharp';
 import type { Frame } from './frames.js';
 
-/** An opaque colour, or 'none' to keep the frames' own (straight) alpha. */
-export type Background = { readonly r: number; readonly g: number; readonly b: number } | 'none';
+/**
+ * An opaque colour, 'none' to keep the frames' own (straight) alpha, or 'checker': a light
+ * checkerboard of 4 x 4-cell squares, so transparency shows (the training previews).
+ */
+export type Background = { readonly r: number; readonly g: number; readonly b: number } | 'none' | 'checker';
+
+/** The checkerboard's two greys and its square size in cells. */
+const CHECKER_LIGHT = 235;
+const CHECKER_DARK = 205;
+const CHECKER_SHIFT = 2;
 
 export const WHITE: Background = { r: 255, g: 255, b: 255 };
 
@@ -33,6 +41,11 @@ export interface EncodeOptions {
   /** Integer pixel scale (nearest-neighbour), 1.. */
   readonly scale: number;
   readonly background: Background;
+}
+
+export interface StripOptions extends EncodeOptions {
+  /** Cells between frames (scaled like the frames): white, or transparent with 'none'. Default 0. */
+  readonly gap?: number;
 }
 
 export interface GifOptions extends EncodeOptions {
@@ -61,10 +74,12 @@ export function compositeAndScale(frame: Frame, options: EncodeOptions): { data:
       if (background === 'none') {
         pixel.set(rgba.subarray(i, i + 4));
       } else {
+        const grey = ((x >> CHECKER_SHIFT) + (y >> CHECKER_SHIFT)) % 2 === 0 ? CHECKER_LIGHT : CHECKER_DARK;
+        const { r, g, b } = background === 'checker' ? { r: grey, g: grey, b: grey } : background;
         const a = rgba[i + 3]! / 255;
-        pixel[0] = Math.round(a * rgba[i]! + (1 - a) * background.r);
-        pixel[1] = Math.round(a * rgba[i + 1]! + (1 - a) * background.g);
-        pixel[2] = Math.round(a * rgba[i + 2]! + (1 - a) * background.b);
+        pixel[0] = Math.round(a * rgba[i]! + (1 - a) * r);
+        pixel[1] = Math.round(a * rgba[i + 1]! + (1 - a) * g);
+        pixel[2] = Math.round(a * rgba[i + 2]! + (1 - a) * b);
       }
       for (let sy = 0; sy < scale; sy++) {
         const row = (y * scale + sy) * outWidth;
@@ -99,17 +114,19 @@ export async function encodeGif(frames: readonly Frame[], options: GifOptions): 
 }
 
 /** A PNG with the frames side by side, left to right in step order. */
-export async function encodePngStrip(frames: readonly Frame[], options: EncodeOptions): Promise<Buffer> {
+export async function encodePngStrip(frames: readonly Frame[], options: StripOptions): Promise<Buffer> {
   const { width, height } = checkFrames(frames, options.scale);
-  const stripWidth = width * frames.length;
+  const gap = (options.gap ?? 0) * options.scale;
+  if (!Number.isInteger(gap) || gap < 0) throw new RangeError(`gap must be an integer >= 0, got ${options.gap}`);
+  const stripWidth = (width + gap) * frames.length - gap;
   if (stripWidth > 10_000_000) throw new RangeError(`a strip ${stripWidth} pixels wide is too wide; use a larger --every or a smaller --scale`);
   const pages = frames.map((f) => compositeAndScale(f, options));
   const channels = pages[0]!.channels;
-  const strip = Buffer.alloc(stripWidth * height * channels);
+  const strip = Buffer.alloc(stripWidth * height * channels, channels === 3 ? 255 : 0);
   const rowBytes = width * channels;
   pages.forEach((page, i) => {
     for (let y = 0; y < height; y++) {
-      strip.set(page.data.subarray(y * rowBytes, (y + 1) * rowBytes), (y * stripWidth + i * width) * channels);
+      strip.set(page.data.subarray(y * rowBytes, (y + 1) * rowBytes), (y * stripWidth + i * (width + gap)) * channels);
     }
   });
   return sharp(strip, { raw: { width: stripWidth, height, channels } }).png().toBuffer();

@@ -10,4 +10,5 @@ export {
   type Background,
   type EncodeOptions,
   type GifOptions,
+  type StripOptions,
 } from './encode.js';
