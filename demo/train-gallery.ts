@@ -42,9 +42,9 @@ export const GALLERY: readonly GalleryEntry[] = [
   // the development machine and exported the best weights (2,445); elsewhere it stops where
   // the budget ends.
   { name: 'lizard-heal', title: 'lizard (healing, Distill rule)', sprite: 'lizard.png', task: 'healing', rule: 'distill', seed: 3, ownOptions: true, options: ['--size', '24', '--grid', '36', '--batch', '8', '--iterations', '3000', '--minutes', '15', '--pool', '--threads', '1'] },
-  // The essay's rule (its default fire rate 0.5, keep-init, ramp alive gradient, no pool), one
-  // thread so a rerun repeats it bit for bit.
-  { name: 'essay-dragon-persist', title: 'dragon (persistence, essay rule)', sprite: 'dragon.png', task: 'persistence', rule: 'essay', seed: 1, ownOptions: true, options: ['--size', '24', '--grid', '36', '--batch', '8', '--iterations', '1000', '--threads', '1'] },
+  // The essay's rule (fire rate 0.5, the default when it was trained; keep-init, ramp alive
+  // gradient, no pool), one thread so a rerun repeats it bit for bit.
+  { name: 'essay-dragon-persist', title: 'dragon (persistence, essay rule)', sprite: 'dragon.png', task: 'persistence', rule: 'essay', seed: 1, ownOptions: true, options: ['--size', '24', '--grid', '36', '--batch', '8', '--iterations', '1000', '--fire-rate', '0.5', '--threads', '1'] },
   { name: 'mushroom-distill', title: 'mushroom (healing, Distill rule)', sprite: 'mushroom.png', task: 'healing', rule: 'distill', seed: 5, options: ['--iterations', '600', '--pool', '--pool-size', '256'] },
 ];
 

@@ -27,7 +27,8 @@ describe('--preset essay', () => {
   it('leaves the project defaults alone without it', () => {
     const plain = resolveOptions({ target: 'chick.png', task: 'growth' });
     assert.equal(plain.preset, 'default');
-    assert.equal(plain.fireRate, 0.5);
+    assert.equal(plain.fireRate, 0.8, "the essay rule's default is its text's fire rate");
+    assert.equal(resolveOptions({ target: 'chick.png', task: 'growth', rule: 'distill' }).fireRate, 0.5, "Distill's own");
     assert.equal(plain.init, 'keep');
     assert.equal(plain.aliveGradient, 'ramp');
     assert.equal(plain.crop, 0);

@@ -36,13 +36,13 @@ model
   --rule <rule>            essay (default) | distill
   --channels <n>           state channels (default 16)
   --hidden <n>             hidden units (default 64 essay, 128 distill)
-  --fire-rate <r>          update probability (default 0.5; 0.8 with --preset essay)
+  --fire-rate <r>          update probability (default 0.8 essay rule, 0.5 distill)
   --alive-threshold <t>    alpha a cell needs to live (default 0.1)
 
 training
-  --preset <p>             default | essay: the reference essay's own recipe (fire rate 0.8, its
-                           curriculum, perturbations at step 0 only, no pool, random init,
-                           constant alive gradient, growth from --crop 0.35); flags still win
+  --preset <p>             default | essay: the reference essay's own recipe (its curriculum,
+                           perturbations at step 0 only, no pool, random init, constant alive
+                           gradient, growth from --crop 0.35); flags still win
   --iterations <n>         total iterations (default 2000)
   --crop <f>               growth from the target cropped to f x its radius (the essay's start,
                            embedded in the model) instead of one seed cell (default 0: the seed)

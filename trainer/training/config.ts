@@ -164,7 +164,9 @@ export function resolveOptions(input: TrainOptionsInput): TrainOptions {
     rule,
     channels: input.channels ?? 16,
     hidden: input.hidden ?? (rule === 'essay' ? 64 : 128),
-    fireRate: input.fireRate ?? (essay ? 0.8 : 0.5),
+    // The essay's text: "20% of the state grid are left unchanged at each update step" (0.8; its
+    // code sample says 0.5, Distill uses 0.5). Measured here: docs/training.md, "fire rate".
+    fireRate: input.fireRate ?? (rule === 'essay' ? 0.8 : 0.5),
     aliveThreshold: input.aliveThreshold ?? 0.1,
     size,
     gridWidth: input.gridWidth ?? size + 2 * TARGET_PADDING,
