@@ -12,7 +12,9 @@ import {
   isNcaFormatError,
   type NcaModel,
 } from '../../runtime/format/index.js';
+import { MAX_MODEL_BYTES } from '../eval/inputs.js';
 import { describeFsError } from '../io/fs-errors.js';
+import { escapeUnsafe, safeJson } from '../io/safe-text.js';
 
 const USAGE = `usage: nca inspect <model.nca> [--json]
 
@@ -22,9 +24,6 @@ count, file size, target and grid size, start state, training summary and attrib
 options:
   --json      print the same as one JSON object (with "params" and "bytes")
   -h, --help  show this help`;
-
-/** Larger than any valid file (8 layers of 1024x1024 f32 plus a 1024x1024 start image is ~21 MB). */
-const MAX_FILE_BYTES = 64 * 1024 * 1024;
 
 export async function run(argv: string[]): Promise<number> {
   let parsed;
@@ -53,7 +52,7 @@ export async function run(argv: string[]): Promise<number> {
   try {
     const info = await stat(path);
     if (info.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
-    if (info.size > MAX_FILE_BYTES) {
+    if (info.size > MAX_MODEL_BYTES) {
       console.error(`error: '${path}' is ${info.size} bytes, larger than any .nca model`);
       return 1;
     }
@@ -72,7 +71,7 @@ export async function run(argv: string[]): Promise<number> {
     return 1;
   }
   const summary = summarize(model, path, bytes.length);
-  console.log(parsed.values.json ? toSafeJson(summary) : formatText(summary));
+  console.log(parsed.values.json ? safeJson(summary) : formatText(summary));
   return 0;
 }
 
@@ -168,33 +167,6 @@ function summarize(model: NcaModel, file: string, bytes: number): Summary {
     training: { iterations: m.training.iterations, finalLoss: shortestF32(m.training.finalLoss) },
     attribution: m.attribution,
   };
-}
-
-/**
- * Control characters (C0, DEL, C1) and bidi overrides from a file must not reach the terminal:
- * a name could otherwise carry escape sequences. Shown as \uXXXX.
- */
-function isUnsafe(code: number, includeC0: boolean): boolean {
-  return (
-    (includeC0 && code < 0x20) ||
-    (code >= 0x7f && code <= 0x9f) ||
-    (code >= 0x202a && code <= 0x202e) ||
-    (code >= 0x2066 && code <= 0x2069)
-  );
-}
-
-function escapeUnsafe(text: string, includeC0 = true): string {
-  let out = '';
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    out += isUnsafe(code, includeC0) ? `\\u${code.toString(16).padStart(4, '0')}` : text[i];
-  }
-  return out;
-}
-
-/** JSON.stringify already escapes C0; escape DEL, C1 and bidi controls too (still valid JSON). */
-function toSafeJson(value: unknown): string {
-  return escapeUnsafe(JSON.stringify(value, null, 2), false);
 }
 
 const thousands = (n: number): string => n.toLocaleString('en-US');

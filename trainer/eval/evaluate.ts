@@ -16,7 +16,7 @@ import {
   type Box,
   type Health,
 } from './metrics.js';
-import { referenceStepper, type StepperFactory } from './stepper.js';
+import { PROGRESS_CHUNK, referenceStepper, type StepperFactory } from './stepper.js';
 
 export const THRESHOLDS = {
   /** Growth: PSNR after N steps; persistence: PSNR at the end of the long run. */
@@ -179,9 +179,6 @@ export interface EvalOptions {
   readonly createStepper?: StepperFactory;
   readonly onProgress?: (progress: EvalProgress) => void;
 }
-
-/** Steps are taken in chunks of at most this many so progress can be reported. */
-const PROGRESS_CHUNK = 25;
 
 function checkCount(name: string, value: number, min: number): void {
   if (!Number.isInteger(value) || value < min) throw new RangeError(`${name} must be an integer >= ${min}, got ${value}`);

@@ -33,7 +33,7 @@ export class InputError extends Error {
 }
 
 /** Larger than any valid file (8 layers of 1024x1024 f32 plus a 1024x1024 start image is ~21 MB). */
-const MAX_MODEL_BYTES = 64 * 1024 * 1024;
+export const MAX_MODEL_BYTES = 64 * 1024 * 1024;
 
 async function checkFile(path: string, what: string): Promise<number> {
   try {

@@ -1,6 +1,7 @@
 /** `nca eval`'s output: a table for people, one JSON object for scripts. */
 import { PSNR_CAP_DB, type Box } from './metrics.js';
 import { THRESHOLDS, type EvalResult, type Snapshot } from './evaluate.js';
+import { escapeUnsafe, safeJson } from '../io/safe-text.js';
 
 export interface EvalReport {
   readonly file: string;
@@ -16,21 +17,6 @@ export interface EvalReport {
     readonly height: number;
   };
   readonly result: EvalResult;
-}
-
-/**
- * Control characters and bidi overrides from a model's name must not reach the terminal (escape
- * sequences); shown as \uXXXX. JSON.stringify already escapes C0, so JSON passes `includeC0 = false`.
- */
-function escapeUnsafe(text: string, includeC0 = true): string {
-  let out = '';
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    const unsafe =
-      (includeC0 && code < 0x20) || (code >= 0x7f && code <= 0x9f) || (code >= 0x202a && code <= 0x202e) || (code >= 0x2066 && code <= 0x2069);
-    out += unsafe ? `\\u${code.toString(16).padStart(4, '0')}` : text[i];
-  }
-  return out;
 }
 
 /** PSNR for the table: two decimals, "exact" at the cap, "NaN" for a diverged state. */
@@ -194,5 +180,5 @@ export function reportJson(report: EvalReport): object {
 }
 
 export function formatJson(report: EvalReport): string {
-  return escapeUnsafe(JSON.stringify(reportJson(report), null, 2), false);
+  return safeJson(reportJson(report));
 }

@@ -7,6 +7,9 @@
 import type { Architecture, NcaModel } from '../../runtime/format/types.js';
 import { cloneState, damageDisc, runSteps, type CaState } from '../../runtime/reference/index.js';
 
+/** Callers step in chunks of at most this many steps, so progress can be reported between them. */
+export const PROGRESS_CHUNK = 25;
+
 export interface Stepper {
   /** Advances `n` >= 0 steps. Step indices continue across calls and bites (0 after `reset`). */
   step(n: number): void | Promise<void>;

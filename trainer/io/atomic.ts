@@ -7,6 +7,7 @@
  */
 import { copyFile, link, open, readdir, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { errorCode } from './fs-errors.js';
 
 export type Chunks = Uint8Array | Iterable<Uint8Array> | AsyncIterable<Uint8Array>;
 
@@ -15,10 +16,6 @@ const TEMPORARY = /^(.+)\.tmp-(\d+)$/;
 /** The temporary name this process writes `path` under before renaming it into place. */
 export function temporaryPath(path: string): string {
   return `${path}.tmp-${process.pid}`;
-}
-
-function errorCode(error: unknown): string | undefined {
-  return (error as { code?: string } | null)?.code;
 }
 
 async function syncFolder(folder: string): Promise<void> {

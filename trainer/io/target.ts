@@ -9,6 +9,7 @@ import { crc32 } from '../../runtime/format/index.js';
 import type { Architecture } from '../../runtime/format/types.js';
 import { aliveThreshold32, isAllDead, stateFromImage, type CaState } from '../../runtime/reference/index.js';
 import { TrainerError } from '../errors.js';
+import { errorCode } from './fs-errors.js';
 
 export interface TargetImage {
   readonly width: number;
@@ -21,10 +22,6 @@ export interface TargetImage {
   readonly crc: number;
   /** What loaded but may not train well (a tiny source enlarged many times), for the run to report. */
   readonly warnings: readonly string[];
-}
-
-function errorCode(error: unknown): string | undefined {
-  return (error as { code?: string } | null)?.code;
 }
 
 /** Premultiplied RGBA8 from a state's first four channels (colour below alpha 3, then alpha). */

@@ -4,7 +4,7 @@
  */
 import type { Architecture } from '../../runtime/format/types.js';
 import { toRgba } from '../../runtime/reference/index.js';
-import type { Stepper } from '../eval/stepper.js';
+import { PROGRESS_CHUNK, type Stepper } from '../eval/stepper.js';
 
 export interface Damage {
   /** Centre in cell coordinates (cell (x, y) covers [x, x+1) x [y, y+1)), radius in cells. */
@@ -41,9 +41,6 @@ export function frameSteps(steps: number, every: number): number[] {
   out.push(steps);
   return out;
 }
-
-/** Steps are taken in chunks of at most this many so progress can be reported. */
-const PROGRESS_CHUNK = 25;
 
 /** Runs `stepper` from its start and collects the frames. */
 export async function renderFrames(stepper: Stepper, arch: Architecture, options: FrameOptions): Promise<Frame[]> {

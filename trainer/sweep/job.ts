@@ -6,7 +6,7 @@
  * A failure of the job itself (a bad sprite, a divergence) is a result, stored like a success;
  * anything else (a bug, a full disk, a lost thread) is thrown, for the caller to retry.
  */
-import { access, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CHECKPOINT_FILE, PREVIOUS_CHECKPOINT_FILE } from '../io/checkpoint.js';
 import { resolveOptions } from '../training/config.js';
@@ -15,7 +15,7 @@ import { reportJson, type Verdict } from '../eval/index.js';
 import { train, type TrainEvent, type TrainResult } from '../training/train.js';
 import type { JobSpec } from './plan.js';
 import { scoreModel } from './score.js';
-import { jobKey, type SweepStore } from './store.js';
+import { exists, jobKey, type SweepStore } from './store.js';
 
 /** What a running job reports (BullMQ's job progress; `nca sweep status` shows it). */
 export interface JobProgress {
@@ -89,13 +89,6 @@ export interface RunJobOptions {
 /** Trainer errors that say something about this machine, not the job: worth a retry elsewhere. */
 const MACHINE_ERRORS: readonly string[] = ['worker-failed', 'backend-unavailable'];
 const PROGRESS_INTERVAL_MS = 1000;
-
-async function exists(path: string): Promise<boolean> {
-  return access(path).then(
-    () => true,
-    () => false,
-  );
-}
 
 /** The stored result of a job, if it has finished. */
 export async function readJobResult(store: SweepStore, jobId: string): Promise<JobResult | undefined> {

@@ -32,7 +32,8 @@ export interface SweepStore {
   writeText(key: string, text: string): Promise<void>;
 }
 
-async function exists(path: string): Promise<boolean> {
+/** Whether `path` exists (any kind of file). */
+export async function exists(path: string): Promise<boolean> {
   try {
     await access(path);
     return true;
