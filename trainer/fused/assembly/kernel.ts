@@ -314,8 +314,25 @@ function exp4(x: v128): v128 {
   return base + (<usize>n * <usize>width << 2);
 }
 
-// Cell n of a sample sits at column x, row y. The loops over cells count x and y along with n
-// (see nextColumn) instead of dividing: three integer divisions per cell were ~4% of a step.
+// Cell n of a sample sits at column x, row y. The loops over cells count them along with n
+// (firstCell, then nextCell at the top of each turn) instead of dividing for them.
+let cellX: i32 = 0;
+let cellY: i32 = 0;
+
+/** Before a loop over the cells: nextCell then moves to cell 0. */
+function firstCell(): void {
+  cellX = -1;
+  cellY = 0;
+}
+
+/** The next cell's column and row (rows wrap at HEIGHT: the next sample starts at row 0). */
+// @ts-ignore: decorator
+@inline function nextCell(): void {
+  if (++cellX == WIDTH) {
+    cellX = 0;
+    if (++cellY == HEIGHT) cellY = 0;
+  }
+}
 
 /** The 3x3 max of alpha around cell n (at x, y) of `state` (zero outside the grid) > threshold. */
 function maxPoolAlive(state: usize, n: i32, x: i32, y: i32): bool {
@@ -589,13 +606,9 @@ export function forwardStep(t: i32, stepKey: u32, cellOffset: i32): void {
     }
   }
   let own = 0; // cells whose network runs on their own perception, listed at listPtr
-  let cellX = -1; // the column and row of cell n (see maxPoolAlive)
-  let cellY = 0;
+  firstCell();
   for (let n = 0; n < N; n++) {
-    if (++cellX == WIDTH) {
-      cellX = 0;
-      if (++cellY == HEIGHT) cellY = 0;
-    }
+    nextCell();
     const index = <u32>(cellOffset + n);
     const any = drawFire(stepKey, index, fire);
     const before = MAX_POOL ? maxPoolAlive(state, n, cellX, cellY) : true;
@@ -648,13 +661,9 @@ export function forwardStep(t: i32, stepKey: u32, cellOffset: i32): void {
     }
   }
   // Alive after the update (max-pool reads the neighbours' updated alpha, so flags first).
-  cellX = -1;
-  cellY = 0;
+  firstCell();
   for (let n = 0; n < N; n++) {
-    if (++cellX == WIDTH) {
-      cellX = 0;
-      if (++cellY == HEIGHT) cellY = 0;
-    }
+    nextCell();
     const wasAlive = load<u8>(alive + n) != 0;
     const after = MAX_POOL ? maxPoolAlive(next, n, cellX, cellY) : load<f32>(cellPtr(next, n, C) + (<usize>ALPHA << 2)) > THRESHOLD;
     store<u8>(alive + n, wasAlive && after ? 1 : 0);
@@ -834,13 +843,9 @@ export function backwardStep(t: i32, stepKey: u32, cellOffset: i32, gradNext: us
   layTile();
   tileRows = 0;
   tileNeedsInput = needInput;
-  let cellX = -1; // the column and row of cell n (see maxPoolAlive)
-  let cellY = 0;
+  firstCell();
   for (let n = 0; n < N; n++) {
-    if (++cellX == WIDTH) {
-      cellX = 0;
-      if (++cellY == HEIGHT) cellY = 0;
-    }
+    nextCell();
     const index = <u32>(cellOffset + n);
     drawFire(stepKey, index, fire);
     const gn = cellPtr(gradNext, n, C);
@@ -923,13 +928,9 @@ export function backwardStep(t: i32, stepKey: u32, cellOffset: i32, gradNext: us
   // The perception's adjoint: each cell collects from the cells whose perception read it (cell
   // n - (dy, dx) read n through tap (dy, dx): the opposite entry of n's neighbourhood), in the
   // table's order, sixteen channels at a time in registers.
-  cellX = -1;
-  cellY = 0;
+  firstCell();
   for (let n = 0; n < N; n++) {
-    if (++cellX == WIDTH) {
-      cellX = 0;
-      if (++cellY == HEIGHT) cellY = 0;
-    }
+    nextCell();
     const row = cellPtr(dpPtr, n, P);
     const table = neighbours(row, cellX, cellY, P, interiorDpPtr);
     const gs = cellPtr(gradState, n, C);
