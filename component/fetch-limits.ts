@@ -24,6 +24,11 @@ export interface FetchLimits {
 
 export const DEFAULT_FETCH_LIMITS: FetchLimits = { maxBytes: DEFAULT_MAX_BYTES, timeoutMs: DEFAULT_LOAD_TIMEOUT_MS };
 
+/** A deadline timer this late means the page was busy; it then waits GRACE_MS more, at most LATE_RETRIES times. */
+const LATE_MS = 250;
+const GRACE_MS = 1000;
+const LATE_RETRIES = 5;
+
 /** A download or image over a limit (the `cause` of an `nca-error` of type `too-large`). */
 export class NcaTooLargeError extends Error {
   readonly url: string;
@@ -63,7 +68,17 @@ export async function fetchLimited(url: string, signal: AbortSignal, limits: Fet
   signal.throwIfAborted();
   const deadline = new AbortController();
   const timedOut = new NcaTimeoutError(url, limits.timeoutMs);
-  const timer = setTimeout(() => deadline.abort(timedOut), limits.timeoutMs);
+  let timer = expireAt(performance.now() + limits.timeoutMs, LATE_RETRIES);
+  function expireAt(due: number, retries: number): ReturnType<typeof setTimeout> {
+    return setTimeout(() => {
+      // NOTE: a page busy past the deadline (dozens of engines compiling on the main thread) runs
+      // this timer late, possibly before the network tasks that already brought the whole body.
+      // A late timer gives those a grace period first, so only a download that is really still
+      // unfinished times out.
+      if (retries > 0 && performance.now() - due > LATE_MS) timer = expireAt(performance.now() + GRACE_MS, retries - 1);
+      else deadline.abort(timedOut);
+    }, Math.max(0, due - performance.now()));
+  }
   const forward = (): void => deadline.abort(signal.reason);
   signal.addEventListener('abort', forward, { once: true });
   try {
