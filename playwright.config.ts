@@ -40,6 +40,12 @@ export default defineConfig({
       ],
     },
   },
+  // The 50-element memory test loads both cores for a minute; run beside the timing-sensitive
+  // lifecycle tests it made them flaky, so it runs alone, after everything else.
+  projects: [
+    { name: 'browser', testIgnore: /element-memory\.spec\.ts/ },
+    { name: 'memory', testMatch: /element-memory\.spec\.ts/, dependencies: ['browser'] },
+  ],
   webServer: {
     command: `node --import tsx demo/serve.ts --port ${port}`,
     url: `http://127.0.0.1:${port}/package.json`,
