@@ -3,7 +3,7 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'test-results/', 'playwright-report/', 'runs/', 'custom-elements.json', 'test/browser/pages/**/dist/', '.scratch/', 'trainer/fused/assembly/'] },
+  { ignores: ['dist/', 'trainer/dist/', 'node_modules/', 'test-results/', 'playwright-report/', 'runs/', 'custom-elements.json', 'test/browser/pages/**/dist/', '.scratch/', 'trainer/fused/assembly/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -14,7 +14,7 @@ export default tseslint.config(
   },
   {
     // Config files and Node scripts.
-    files: ['*.mjs', '*.js', 'test/**/*.mjs'],
+    files: ['*.mjs', '*.js', 'test/**/*.mjs', 'scripts/**/*.mjs'],
     languageOptions: { globals: { ...globals.node } },
   },
   {

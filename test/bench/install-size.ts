@@ -11,9 +11,9 @@
  * `gl`). It then imports every `exports` entry of the element package in plain Node (SSR-safe
  * imports) and runs the trainer's `nca --help`.
  *
- * The trainer package depends on `nca-canvas`, which the registry does not hold at this version,
- * so its probe installs both tarballs together; its size is the whole tree a trainer user gets.
- * A benchmark prints, it does not assert: the size budget (<= 15 MB for the element package) is
+ * Should the trainer package ever depend on `nca-canvas` (the registry does not hold this
+ * version), its probe installs both tarballs together, so its size is the whole tree a trainer
+ * user gets. A benchmark prints, it does not assert: the size budget (<= 15 MB for the element package) is
  * read off the table and recorded in docs/performance.md.
  */
 import { execFile } from 'node:child_process';
@@ -141,8 +141,12 @@ try {
   const trainerDir = (manifest.workspaces ?? []).find((dir) => existsSync(join(root, dir, 'package.json')));
   if (trainerDir) {
     const trainer = await pack(work, trainerDir);
-    const trainerName = (JSON.parse(await readFile(join(root, trainerDir, 'package.json'), 'utf8')) as { name: string }).name;
-    const { project: trainerProject } = await probe(trainerName, [element, trainer], work);
+    const trainerManifest = JSON.parse(await readFile(join(root, trainerDir, 'package.json'), 'utf8')) as {
+      name: string;
+      dependencies?: Record<string, string>;
+    };
+    const needsElement = Object.hasOwn(trainerManifest.dependencies ?? {}, manifest.name);
+    const { project: trainerProject } = await probe(trainerManifest.name, needsElement ? [element, trainer] : [trainer], work);
     const { stdout } = await run(join(trainerProject, 'node_modules/.bin/nca'), ['--help'], { cwd: trainerProject });
     console.log(`  nca --help: ${stdout.split('\n')[0]}`);
   } else {
