@@ -695,9 +695,9 @@ let tileSpare: usize = 0; // P: dp of an odd one out's twin
 let tileDz1I: usize = 0; // [HID / 4][TILE] v128: dz1 interleaved
 let tileDz2I: usize = 0; // [C / 4][TILE] v128: dz2 interleaved
 
-/** Lays the tile out in the scratch after backwardStep's C-float rows (fire, g, unused). */
+/** Lays the tile out in the scratch after backwardStep's C-float rows (fire, g). */
 function layTile(): void {
-  tileFirst = scratchPtr + (<usize>(3 * C) << 2);
+  tileFirst = scratchPtr + (<usize>(2 * C) << 2);
   tileP = tileFirst + (<usize>HID << 2);
   tileDz1 = tileP + (<usize>(TILE * P) << 2);
   tileH = tileDz1 + (<usize>(TILE * HID) << 2);
@@ -711,7 +711,7 @@ function layTile(): void {
 /** Floats of the scratch's head: forward's fire mask and spare row, backward's rows and tile. */
 function scratchHead(channels: i32, perception: i32, hidden: i32): i32 {
   const forward = channels + 2 * hidden + channels;
-  const backward = 3 * channels + hidden + TILE * (perception + 2 * hidden + channels + 1) + perception + TILE * (hidden + channels);
+  const backward = 2 * channels + hidden + TILE * (perception + 2 * hidden + channels + 1) + perception + TILE * (hidden + channels);
   return max(forward, backward);
 }
 
@@ -837,7 +837,7 @@ export function backwardStep(t: i32, stepKey: u32, cellOffset: i32, gradNext: us
   const ran = ranPtr + <usize>t * <usize>N;
   const alive = alivePtr + <usize>t * <usize>N;
   const fire = scratchPtr; // C
-  const g = fire + (<usize>C << 2); // C: dL/d updated (then C floats unused, then the tile)
+  const g = fire + (<usize>C << 2); // C: dL/d updated (then the tile, see layTile)
   const zero = f32x4.splat(0);
   const one = splat(1.0);
   layTile();
