@@ -3,7 +3,7 @@
  * it/s, time left), plain lines when piped, or one JSON object per line with `--json`.
  */
 import type { TrainBackendSelection } from '../model/backend.js';
-import type { TrainEvent } from '../training/train.js';
+import type { CheckSummary, TrainEvent } from '../training/train.js';
 
 export interface ReporterOptions {
   readonly json: boolean;
@@ -23,6 +23,11 @@ function duration(seconds: number): string {
 
 function loss(value: number | null): string {
   return value === null ? '-' : value.toPrecision(4);
+}
+
+/** "eval 23.4 dB pass": the latest held-in check's headline score and verdict. */
+function checkText(check: CheckSummary): string {
+  return `eval ${check.score.toFixed(1)} dB ${check.verdict}`;
 }
 
 /** "wasm (cuda: not installed; native: ...; cpu: not tried)". */
@@ -48,7 +53,8 @@ export function describeEvent(event: TrainEvent): string | undefined {
     case 'iteration':
       return `iteration ${event.iteration}/${event.iterations}  loss ${loss(event.loss)}  avg ${loss(event.smoothedLoss)}  ` +
         `level ${event.level}/${event.levels - 1}  steps ${event.steps}  alive ${(event.aliveShare * 100).toFixed(1)} %  ${event.iterationsPerSecond.toFixed(2)} it/s` +
-        (event.budgetLeft !== undefined ? `  budget left ${duration(event.budgetLeft)}` : '');
+        (event.budgetLeft !== undefined ? `  budget left ${duration(event.budgetLeft)}` : '') +
+        (event.check ? `  ${checkText(event.check)}` : '');
     case 'level': {
       const d = event.difficulty;
       return `curriculum level ${event.level} at iteration ${event.iteration}: steps ${d.minSteps}-${d.maxSteps}, noise ${d.noise.toFixed(3)}, ` +
@@ -58,6 +64,11 @@ export function describeEvent(event: TrainEvent): string | undefined {
       return `checkpoint ${event.path} (iteration ${event.iteration})`;
     case 'preview':
       return `preview ${event.path}, loss plot ${event.plot}`;
+    case 'check':
+      return `held-in check at iteration ${event.iteration}: ${event.verdict.toUpperCase()}, ${event.scoreText} (${duration(event.seconds)})` +
+        (event.reasons.length > 0 ? `; ${event.reasons.join('; ')}` : '');
+    case 'recovered':
+      return `recovered: ${event.message}`;
     case 'warning':
       return `warning: ${event.message}`;
     case 'stopped':
@@ -71,7 +82,10 @@ export function describeEvent(event: TrainEvent): string | undefined {
     }
     case 'summary':
       return `${event.status}: ${event.iterations} iterations in ${duration(event.seconds)}, final loss ${loss(event.finalLoss)} ` +
-        `(mean of the last 20), curriculum level ${event.level}; run folder ${event.runDir}`;
+        `(mean of the last 20), curriculum level ${event.level}` +
+        (event.check ? `, last held-in check ${checkText(event.check)} at iteration ${event.check.iteration}` : '') +
+        (event.recoveries > 0 ? `, ${event.recoveries} recover${event.recoveries === 1 ? 'y' : 'ies'}` : '') +
+        `; run folder ${event.runDir}`;
   }
 }
 
@@ -84,7 +98,8 @@ function bar(event: Extract<TrainEvent, { type: 'iteration' }>, columns: number)
   const remaining = budgetFirst ? event.budgetLeft! : toEnd;
   const text =
     ` ${event.iteration}/${event.iterations}  loss ${loss(event.loss)} (avg ${loss(event.smoothedLoss)})  ` +
-    `level ${event.level}/${event.levels - 1}  ${event.iterationsPerSecond.toFixed(2)} it/s  ETA ${duration(remaining)}${budgetFirst ? ' (budget)' : ''}`;
+    `level ${event.level}/${event.levels - 1}  ${event.iterationsPerSecond.toFixed(2)} it/s  ETA ${duration(remaining)}${budgetFirst ? ' (budget)' : ''}` +
+    (event.check ? `  ${checkText(event.check)}` : '');
   const width = Math.max(10, Math.min(30, columns - text.length - 3));
   const filled = Math.round(fraction * width);
   return `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}]${text}`;

@@ -62,7 +62,13 @@ training
   --levels <n>             curriculum levels (default 5)
   --curriculum-threshold <f>  raise the level when the smoothed loss < f x empty-grid loss (0.1)
   --curriculum-patience <n>   ...after at least n iterations at the level (default 50)
-  --diverge-factor <f>     stop when the loss exceeds f x the first loss (default 10)
+  --diverge-factor <f>     a loss above f x the first loss is divergence (default 10)
+  --check-every <n>        held-in check every n iterations: the eval's scoring with a shorter
+                           long run, shown on the progress line (default 200; 0 = never)
+  --no-early-stop          train on after a check passes at the last curriculum level
+                           (default: stop there and export)
+  --max-recoveries <n>     a dead or diverged run restarts from its last healthy state with half
+                           the learning rate, at most n times (default 3; 0 = stop/warn as is)
   --seed <n>               weights and every random draw (default 1)
 
 running
@@ -113,6 +119,9 @@ export const FLAGS = {
   'curriculum-threshold': { type: 'string' },
   'curriculum-patience': { type: 'string' },
   'diverge-factor': { type: 'string' },
+  'check-every': { type: 'string' },
+  'no-early-stop': { type: 'boolean' },
+  'max-recoveries': { type: 'string' },
   seed: { type: 'string' },
   backend: { type: 'string' },
   engine: { type: 'string' },
@@ -194,6 +203,9 @@ export function explicitOptions(values: Values): Partial<TrainOptionsInput> {
     init: values.init as TrainOptionsInput['init'],
     curriculum: Object.keys(curriculum).length > 0 ? curriculum : undefined,
     divergeFactor: number(values, 'diverge-factor'),
+    checkEvery: number(values, 'check-every'),
+    earlyStop: values['no-early-stop'] === true ? false : undefined,
+    maxRecoveries: number(values, 'max-recoveries'),
     seed: number(values, 'seed'),
     backend: values.backend,
     engine: values.engine as TrainOptionsInput['engine'],

@@ -34,6 +34,9 @@ export function headerProblem(header: unknown): string | null {
   if (!isNumberList(header['losses']) || !isNumberList(header['levels'])) return 'the loss or level history is not a list of numbers';
   if (header['firstLoss'] !== null && typeof header['firstLoss'] !== 'number') return 'firstLoss is neither a number nor null';
   if (typeof header['seconds'] !== 'number') return 'seconds is not a number';
+  if (header['recoveries'] !== undefined && !isCount(header['recoveries'])) return 'recoveries is not a count';
+  const scale = header['learningRateScale'];
+  if (scale !== undefined && !(typeof scale === 'number' && scale > 0 && scale <= 1)) return 'learningRateScale is not a number in (0, 1]';
   const blobs = header['blobs'];
   if (!isObject(blobs)) return 'the header lacks its blob table';
   for (const key of ['weights', 'adamM', 'adamV'] as const) {

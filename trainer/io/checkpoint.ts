@@ -57,6 +57,9 @@ export interface Checkpoint {
   /** Pool slots (null: a fresh start). Empty without a pool. */
   readonly pool: readonly (Float32Array | null)[];
   readonly target: { readonly width: number; readonly height: number; readonly rgba: Uint8Array };
+  /** Recoveries so far and the learning-rate multiplier they left (absent in older files: 0 and 1). */
+  readonly recoveries?: number;
+  readonly learningRateScale?: number;
 }
 
 interface BlobRef {

@@ -1,6 +1,7 @@
 /**
  * The --minutes budget: when training time runs out the run stops and exports the best weights
- * seen so far (highest curriculum level, then lowest smoothed loss), not the last ones, since a
+ * seen so far (the best-scoring ones that passed a held-in check, else the highest curriculum
+ * level, then the lowest smoothed loss), not the last ones, since a
  * budget stop lands at an arbitrary iteration.
  */
 import type { TrainableNetwork } from '../model/network.js';
@@ -14,6 +15,8 @@ interface BestWeights {
 
 export class Budget {
   private best: BestWeights | undefined;
+  /** Weights that passed a held-in check, the best-scoring one: preferred over `best`. */
+  private passed: { readonly weights: Float32Array[]; readonly iteration: number; readonly score: number } | undefined;
 
   /** `minutes` 0: no budget. */
   constructor(readonly minutes: number) {}
@@ -40,8 +43,21 @@ export class Budget {
     }
   }
 
+  /** Keeps weights that passed a held-in check when they score best among those that passed. */
+  considerPassed(network: TrainableNetwork, iteration: number, score: number): void {
+    if (this.limited && (!this.passed || score > this.passed.score)) this.passed = { weights: network.read(), iteration, score };
+  }
+
   /** Puts the best weights back into `network` and says what was stopped and exported. */
   restoreBest(network: TrainableNetwork, iteration: number): string {
+    const passed = this.passed;
+    if (passed) {
+      network.assign(passed.weights);
+      return (
+        `training budget of ${this.minutes} min reached after ${iteration} iterations; exporting the best weights that passed ` +
+        `a held-in check (iteration ${passed.iteration}, ${passed.score.toFixed(2)} dB)`
+      );
+    }
     const best = this.best;
     if (best) network.assign(best.weights);
     return (

@@ -86,6 +86,19 @@ export interface TrainOptions {
   readonly curriculum: CurriculumOptions;
   /** Stop when the loss exceeds this multiple of the first iteration's loss. */
   readonly divergeFactor: number;
+  /**
+   * The held-in check (held-in.ts): every this-many iterations (0: never) the current weights are
+   * scored as `nca eval` scores a model, with a shorter long run; the progress line shows the
+   * score. Checks are spaced so they take at most about an eighth of the training time.
+   */
+  readonly checkEvery: number;
+  /** Stop and export once a check passes at the curriculum's last level (`--no-early-stop`: train on). */
+  readonly earlyStop: boolean;
+  /**
+   * A dead run (every sample dead for a streak of iterations) or a diverged one goes back to its
+   * last healthy state with half the learning rate, at most this many times (recovery.ts).
+   */
+  readonly maxRecoveries: number;
   /** uint32: initial weights and every random draw of the run. */
   readonly seed: number;
 
@@ -186,6 +199,9 @@ export function resolveOptions(input: TrainOptionsInput): TrainOptions {
     init: input.init ?? (essay ? 'random' : 'keep'),
     curriculum,
     divergeFactor: input.divergeFactor ?? 10,
+    checkEvery: input.checkEvery ?? 200,
+    earlyStop: input.earlyStop ?? true,
+    maxRecoveries: input.maxRecoveries ?? 3,
     seed: input.seed ?? 1,
     backend: input.backend ?? 'auto',
     engine: input.engine ?? 'auto',
@@ -227,6 +243,9 @@ export function resolveOptions(input: TrainOptionsInput): TrainOptions {
     checkInteger('curriculum steps', end.maxSteps, end.minSteps, 100_000);
   }
   checkNumber('diverge factor', options.divergeFactor, 1, Infinity);
+  checkInteger('check interval', options.checkEvery, 0);
+  if (typeof options.earlyStop !== 'boolean') fail(`early stop must be true or false, got ${JSON.stringify(options.earlyStop)}`);
+  checkInteger('max recoveries', options.maxRecoveries, 0, 100);
   checkInteger('seed', options.seed, 0, 0xffff_ffff);
   if (!['auto', 'cuda', 'native', 'wasm', 'cpu'].includes(options.backend)) {
     fail(`unknown backend ${JSON.stringify(options.backend)}: use auto, cuda, native, wasm or cpu`);

@@ -121,6 +121,13 @@ export class Curriculum {
     return this.levelValue;
   }
 
+  /** Puts the curriculum back to a state it reported earlier (a recovery, recovery.ts). */
+  restore(state: CurriculumState): void {
+    this.levelValue = Math.min(state.level, this.options.levels - 1);
+    this.atLevel = state.iterationsAtLevel;
+    this.smoothedValue = state.smoothed;
+  }
+
   get smoothed(): number | null {
     return this.smoothedValue;
   }

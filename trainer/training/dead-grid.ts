@@ -1,7 +1,8 @@
 /**
  * The dead-grid watch: a batch whose every sample has died by the end of its rollout teaches
  * nothing (the loss is an empty grid's), so a long streak of them is worth a warning with what
- * to change. It warns once per streak and never stops the run.
+ * to change. The loop first tries a recovery (recovery.ts); it warns when none is left, and never
+ * stops the run.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Architecture } from '../../runtime/format/types.js';
@@ -19,6 +20,16 @@ export class DeadGridWatch {
   private streak = 0;
 
   constructor(private readonly arch: Architecture) {}
+
+  /** Whether the last iteration had living samples (no streak under way). */
+  get healthy(): boolean {
+    return this.streak === 0;
+  }
+
+  /** Starts counting afresh (after a recovery). */
+  reset(): void {
+    this.streak = 0;
+  }
 
   /** Records iteration `iteration` (counted from 1); returns the warning when a streak reaches the limit. */
   observe(aliveShare: number, iteration: number): string | undefined {

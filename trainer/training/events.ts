@@ -3,10 +3,16 @@
  * progress bar or JSON lines, `nca sweep` records them per job.
  */
 import type { NcaModel } from '../../runtime/format/types.js';
+import type { CaState } from '../../runtime/reference/index.js';
 import type { ExportReport } from '../io/export.js';
 import type { TrainBackendSelection } from '../model/backend.js';
 import type { ActivationMemory } from '../model/step.js';
 import type { Difficulty } from './curriculum.js';
+import type { CheckResult } from './held-in.js';
+import type { RecoveryCause } from './recovery.js';
+
+/** The latest held-in check, as the progress line and the summary show it. */
+export type CheckSummary = Pick<CheckResult, 'iteration' | 'verdict' | 'score' | 'scoreText'>;
 
 export type TrainStatus = 'completed' | 'interrupted' | 'diverged';
 
@@ -47,12 +53,32 @@ export type TrainEvent =
       readonly seconds: number;
       /** With --minutes: training seconds left in the budget. */
       readonly budgetLeft?: number;
+      /** The latest held-in check, once there is one. */
+      readonly check?: CheckSummary;
+    }
+  | ({ readonly type: 'check' } & CheckResult)
+  | {
+      readonly type: 'recovered';
+      /** Completed iterations when the run went back. */
+      readonly iteration: number;
+      readonly cause: RecoveryCause;
+      /** The iteration whose healthy state was restored. */
+      readonly restoredFrom: number;
+      readonly learningRate: number;
+      readonly recoveriesLeft: number;
+      readonly message: string;
     }
   | { readonly type: 'level'; readonly iteration: number; readonly level: number; readonly difficulty: Difficulty }
   | { readonly type: 'checkpoint'; readonly iteration: number; readonly path: string }
   | { readonly type: 'preview'; readonly iteration: number; readonly path: string; readonly plot: string }
   | { readonly type: 'warning'; readonly message: string }
-  | { readonly type: 'stopped'; readonly reason: 'interrupted' | 'diverged' | 'budget'; readonly iteration: number; readonly message: string }
+  | {
+      readonly type: 'stopped';
+      /** `passed`: the early stop, a held-in check passed at the curriculum's last level. */
+      readonly reason: 'interrupted' | 'diverged' | 'budget' | 'passed';
+      readonly iteration: number;
+      readonly message: string;
+    }
   | { readonly type: 'export'; readonly report: ExportReport }
   | {
       readonly type: 'summary';
@@ -63,6 +89,9 @@ export type TrainEvent =
       readonly seconds: number;
       readonly runDir: string;
       readonly out: string | null;
+      /** Times the run went back to a healthy state (dead or diverged). */
+      readonly recoveries: number;
+      readonly check: CheckSummary | null;
     };
 
 export type Emit = (event: TrainEvent) => void;
@@ -73,6 +102,8 @@ export interface TrainHooks {
   readonly signal?: AbortSignal;
   /** Fault injection: when it returns true the iteration's start state is NaN. */
   readonly poison?: (iteration: number) => boolean;
+  /** Replaces the held-in check's scoring (held-in.ts `runCheck`): for tests and embedders with their own eval. */
+  readonly check?: (model: NcaModel, target: CaState, iteration: number) => Promise<CheckResult>;
 }
 
 export interface TrainResult {
@@ -83,6 +114,9 @@ export interface TrainResult {
   readonly levels: readonly number[];
   readonly finalLoss: number | null;
   readonly backend: TrainBackendSelection;
+  readonly recoveries: number;
+  /** The latest held-in check, if one ran. */
+  readonly check: CheckSummary | null;
   /** The trained model at float32 (completed runs only). */
   readonly model?: NcaModel;
   readonly export?: ExportReport;

@@ -20,11 +20,11 @@ function startOf(run: OpenedRun, options: TrainOptions): StartState {
   return setting.cropImage ? { kind: 'image', width: target.width, height: target.height, rgba: setting.cropImage } : { kind: 'seed' };
 }
 
-/** Writes the model to `options.out` and the run's summary.json. */
-export async function exportRun(run: OpenedRun, session: Session, options: TrainOptions, emit: Emit): Promise<{ model: NcaModel; report: ExportReport }> {
-  const { iteration, seconds, losses } = session.history;
+/** The network as it stands as a float32 model with its start state (exported, or held-in checked). */
+export function modelOf(run: OpenedRun, session: Session, options: TrainOptions): NcaModel {
+  const { iteration, losses } = session.history;
   const finalLoss = finalLossOf(losses) ?? 0;
-  const model = createModel(session.network.toArchitecture(run.arch), {
+  return createModel(session.network.toArchitecture(run.arch), {
     name: options.name,
     task: options.task,
     targetWidth: run.target.width,
@@ -35,6 +35,13 @@ export async function exportRun(run: OpenedRun, session: Session, options: Train
     training: { iterations: iteration, finalLoss },
     attribution: options.attribution,
   });
+}
+
+/** Writes the model to `options.out` and the run's summary.json. */
+export async function exportRun(run: OpenedRun, session: Session, options: TrainOptions, emit: Emit): Promise<{ model: NcaModel; report: ExportReport }> {
+  const { iteration, seconds, losses } = session.history;
+  const finalLoss = finalLossOf(losses) ?? 0;
+  const model = modelOf(run, session, options);
   await mkdir(dirname(options.out) || '.', { recursive: true });
   const { report } = await exportModel(model, options.out, options.precision, session.curriculum.hardest.maxSteps);
   emit({ type: 'export', report });

@@ -38,12 +38,22 @@ export function learningRateAt(options: AdamOptions, iteration: number): number 
 
 export class Adam {
   readonly options: AdamOptions;
+  /**
+   * A multiplier on the schedule's rate: 1, lowered by each recovery of a dead or diverged run
+   * (recovery.ts) and kept in checkpoints.
+   */
+  rateScale = 1;
   private step = 0;
   private m: tf.Tensor[] = [];
   private v: tf.Tensor[] = [];
 
   constructor(options: AdamOptions) {
     this.options = options;
+  }
+
+  /** The rate applied at training iteration `iteration` (counted from 0). */
+  rateAt(iteration: number): number {
+    return learningRateAt(this.options, iteration) * this.rateScale;
   }
 
   /** L2 norm of every gradient (reported, and checked for NaN/Inf before any update). */
@@ -67,7 +77,7 @@ export class Adam {
       this.v = variables.map((v) => tf.zeros(v.shape));
     }
     this.step += 1;
-    const rate = learningRateAt(this.options, iteration);
+    const rate = this.rateAt(iteration);
     const correction1 = 1 - beta1 ** this.step;
     const correction2 = 1 - beta2 ** this.step;
     const globalNorm = Math.sqrt(norms.reduce((sum, n) => sum + n * n, 0));

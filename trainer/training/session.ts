@@ -27,6 +27,8 @@ export interface History {
   iteration: number;
   /** Seconds of training so far. */
   seconds: number;
+  /** Times a dead or diverged run went back to a healthy state (recovery.ts). */
+  recoveries: number;
 }
 
 export interface Session {
@@ -66,6 +68,7 @@ export function openSession(run: OpenedRun, options: TrainOptions): Session {
     gradients: options.gradients,
   });
   if (saved) adam.restore({ step: saved.adamStep, m: saved.adamM, v: saved.adamV }, network.variables.map((v) => v.shape));
+  adam.rateScale = saved?.learningRateScale ?? 1;
   const curriculum = new Curriculum(options.curriculum, saved?.curriculum);
   const pool: (Float32Array | null)[] =
     options.poolSize > 0 ? (saved?.pool.length === options.poolSize ? [...saved.pool] : new Array<Float32Array | null>(options.poolSize).fill(null)) : [];
@@ -75,6 +78,7 @@ export function openSession(run: OpenedRun, options: TrainOptions): Session {
     firstLoss: saved?.firstLoss ?? null,
     iteration: saved?.iteration ?? 0,
     seconds: saved?.seconds ?? 0,
+    recoveries: saved?.recoveries ?? 0,
   };
   const { batch } = options;
   const { width, height } = setting;
@@ -115,6 +119,8 @@ export function snapshot(run: OpenedRun, session: Session, options: TrainOptions
     adamV: adamState.v,
     pool: session.pool,
     target: { width: run.target.width, height: run.target.height, rgba: run.target.rgba },
+    recoveries: history.recoveries,
+    learningRateScale: adam.rateScale,
   };
 }
 

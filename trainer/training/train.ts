@@ -15,15 +15,17 @@ import { Budget } from './budget.js';
 import type { TrainOptions } from './config.js';
 import { aliveShareOf, DeadGridWatch } from './dead-grid.js';
 import { divergence } from './divergence.js';
-import type { Emit, TrainHooks, TrainResult, TrainStatus } from './events.js';
-import { exportRun } from './export-run.js';
+import type { CheckSummary, Emit, TrainHooks, TrainResult, TrainStatus } from './events.js';
+import { exportRun, modelOf } from './export-run.js';
+import { CheckSchedule, runCheck } from './held-in.js';
+import { Recovery, type RecoveryCause } from './recovery.js';
 import { openRun, type OpenedRun } from './open-run.js';
-import { Adam, learningRateAt } from './optimizer.js';
+import { Adam } from './optimizer.js';
 import type { RolloutGradients } from './rollout.js';
 import { RunFiles } from './run-files.js';
 import { closeSession, finalLossOf, openSession, type Session } from './session.js';
 
-export type { Emit, TrainEvent, TrainHooks, TrainResult, TrainStatus } from './events.js';
+export type { CheckSummary, Emit, TrainEvent, TrainHooks, TrainResult, TrainStatus } from './events.js';
 
 /** The start event: what this run is and what it computes on. */
 function emitStart(run: OpenedRun, session: Session, options: TrainOptions, emit: Emit): void {
@@ -57,10 +59,32 @@ function guard(result: RolloutGradients, session: Session, run: OpenedRun, optio
   return { norms, gradientNorm, diverged };
 }
 
+/**
+ * A dead or diverged run goes back to its last healthy state with a lower learning rate; false
+ * when it has no recovery left.
+ */
+function tryRecovery(recovery: Recovery, cause: RecoveryCause, why: string, session: Session, emit: Emit): boolean {
+  const report = recovery.recover();
+  if (!report) return false;
+  const { iteration } = session.history;
+  const learningRate = session.adam.rateAt(iteration);
+  emit({
+    type: 'recovered',
+    iteration,
+    cause,
+    ...report,
+    learningRate,
+    message:
+      `${why}; went back to the healthy state of iteration ${report.restoredFrom} and lowered the learning rate to ` +
+      `${learningRate.toPrecision(3)} (x${report.learningRateScale}); ${report.recoveriesLeft} recover${report.recoveriesLeft === 1 ? 'y' : 'ies'} left`,
+  });
+  return true;
+}
+
 /** Closes the session and reports the run's end. */
-async function finish(status: TrainStatus, run: OpenedRun, session: Session, options: TrainOptions, emit: Emit, extra: Partial<TrainResult> = {}): Promise<TrainResult> {
+async function finish(status: TrainStatus, run: OpenedRun, session: Session, options: TrainOptions, emit: Emit, check: CheckSummary | null, extra: Partial<TrainResult> = {}): Promise<TrainResult> {
   await closeSession(session);
-  const { iteration, losses, levels, seconds } = session.history;
+  const { iteration, losses, levels, seconds, recoveries } = session.history;
   const finalLoss = finalLossOf(losses);
   emit({
     type: 'summary',
@@ -71,8 +95,10 @@ async function finish(status: TrainStatus, run: OpenedRun, session: Session, opt
     seconds,
     runDir: options.runDir,
     out: extra.export?.path ?? null,
+    recoveries,
+    check,
   });
-  return { status, iteration, losses, levels, finalLoss, backend: run.backend, ...extra };
+  return { status, iteration, losses, levels, finalLoss, backend: run.backend, recoveries, check, ...extra };
 }
 
 /**
@@ -90,12 +116,15 @@ export async function train(options: TrainOptions, hooks: TrainHooks = {}): Prom
   const files = new RunFiles(run, session, options, emit);
   const budget = new Budget(options.minutes);
   const deadGrid = new DeadGridWatch(run.arch);
+  const recovery = new Recovery(session, options.maxRecoveries);
+  const schedule = new CheckSchedule(options.checkEvery, history.iteration, history.seconds);
+  let check: CheckSummary | null = null;
 
-  let budgetSpent = false;
+  let ended: 'iterations' | 'budget' | 'passed' = 'iterations';
   while (history.iteration < options.iterations) {
     if (hooks.signal?.aborted) break;
     if (budget.spent(history.seconds)) {
-      budgetSpent = true;
+      ended = 'budget';
       break;
     }
     const started = performance.now();
@@ -114,8 +143,14 @@ export async function train(options: TrainOptions, hooks: TrainHooks = {}): Prom
     if (diverged !== null) {
       for (const g of result.gradients) g.dispose();
       result.final.dispose();
-      emit({ type: 'stopped', reason: 'diverged', iteration: history.iteration, message: `${diverged}; stopped without writing a checkpoint or export (the last good ones are kept)` });
-      return await finish('diverged', run, session, options, emit);
+      history.seconds += (performance.now() - started) / 1000;
+      if (tryRecovery(recovery, 'diverged', diverged, session, emit)) {
+        deadGrid.reset();
+        continue;
+      }
+      const exhausted = options.maxRecoveries > 0 ? ` after ${history.recoveries} recover${history.recoveries === 1 ? 'y' : 'ies'}` : '';
+      emit({ type: 'stopped', reason: 'diverged', iteration: history.iteration, message: `${diverged}${exhausted}; stopped without writing a checkpoint or export (the last good ones are kept)` });
+      return await finish('diverged', run, session, options, emit, check);
     }
     adam.apply(network.variables, result.gradients, norms, history.iteration);
     for (const g of result.gradients) g.dispose();
@@ -123,7 +158,6 @@ export async function train(options: TrainOptions, hooks: TrainHooks = {}): Prom
     const aliveShare = aliveShareOf(result.final, session.step);
     result.final.dispose();
     const deadWarning = deadGrid.observe(aliveShare, history.iteration + 1);
-    if (deadWarning) emit({ type: 'warning', message: deadWarning });
 
     // Record the iteration: history, curriculum, best weights, the iteration event.
     history.firstLoss ??= result.loss;
@@ -147,34 +181,58 @@ export async function train(options: TrainOptions, hooks: TrainHooks = {}): Prom
       level,
       levels: options.curriculum.levels,
       steps: batch.steps,
-      learningRate: learningRateAt(adam.options, iteration - 1),
+      learningRate: adam.rateAt(iteration - 1),
       gradientNorm,
       aliveShare,
       iterationsPerSecond: 1 / elapsed,
       seconds: history.seconds,
       ...(budgetLeft !== undefined ? { budgetLeft } : {}),
+      ...(check ? { check } : {}),
     });
     if (raised) emit({ type: 'level', iteration, level: curriculum.level, difficulty: curriculum.difficulty() });
+    if (deadWarning && !tryRecovery(recovery, 'dead', deadWarning.split(':')[0]!, session, emit)) emit({ type: 'warning', message: deadWarning });
+    if (deadWarning) deadGrid.reset();
     // NOTE: an iteration is one long synchronous computation; yield to the event loop so a
     // SIGINT/SIGTERM handler (which aborts `signal`) can run between iterations.
     await new Promise((resolve) => setImmediate(resolve));
     if (hooks.signal?.aborted) break;
+    // A healthy state to go back to: the first iteration with living samples, then each checkpoint's.
+    if (deadGrid.healthy && aliveShare > 0 && (!recovery.hasHealthy || iteration % options.checkpointEvery === 0)) recovery.remember();
     if (iteration % options.checkpointEvery === 0) await files.checkpoint();
     if (options.previewEvery > 0 && iteration % options.previewEvery === 0) await files.preview();
+    if (schedule.due(iteration, history.seconds)) {
+      const result = await (hooks.check ?? runCheck)(modelOf(run, session, options), setting.image, iteration);
+      history.seconds += result.seconds;
+      schedule.done(iteration, history.seconds, result.seconds);
+      check = { iteration, verdict: result.verdict, score: result.score, scoreText: result.scoreText };
+      emit({ type: 'check', ...result });
+      if (result.verdict === 'pass') budget.considerPassed(network, iteration, result.score);
+      if (result.verdict === 'pass' && options.earlyStop && curriculum.level === options.curriculum.levels - 1) {
+        ended = 'passed';
+        break;
+      }
+    }
   }
 
   const { iteration } = history;
-  if (iteration < options.iterations && !budgetSpent) {
+  if (iteration < options.iterations && ended === 'iterations') {
     await files.checkpoint();
     emit({ type: 'stopped', reason: 'interrupted', iteration, message: `interrupted after iteration ${iteration}; resume with --resume` });
-    return await finish('interrupted', run, session, options, emit);
+    return await finish('interrupted', run, session, options, emit, check);
   }
   if (history.losses.length === 0 || iteration % options.checkpointEvery !== 0) await files.checkpoint();
-  if (budgetSpent) {
+  if (ended === 'budget') {
     // NOTE: after the checkpoint, which keeps the current weights for a --resume with more minutes.
     emit({ type: 'stopped', reason: 'budget', iteration, message: budget.restoreBest(network, iteration) });
+  } else if (ended === 'passed') {
+    emit({
+      type: 'stopped',
+      reason: 'passed',
+      iteration,
+      message: `early stop after ${iteration} iterations: the held-in check passed at the last curriculum level (${check!.scoreText}); exporting these weights (--no-early-stop trains on)`,
+    });
   }
-  if (options.previewEvery > 0 && (budgetSpent || iteration % options.previewEvery !== 0)) await files.preview();
+  if (options.previewEvery > 0 && (ended !== 'iterations' || iteration % options.previewEvery !== 0)) await files.preview();
   const { model, report } = await exportRun(run, session, options, emit);
-  return await finish('completed', run, session, options, emit, { model, export: report });
+  return await finish('completed', run, session, options, emit, check, { model, export: report });
 }

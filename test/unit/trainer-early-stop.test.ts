@@ -1,0 +1,169 @@
+/**
+ * The run's own judgement (issue: defaults a new user can trust): the held-in check (the eval's
+ * scoring during training) and its spacing, the early stop at the last curriculum level, and the
+ * recovery of a diverged run from its last healthy state with a lower learning rate.
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { decodeModel } from '../../runtime/format/index.js';
+import { loadGridImage } from '../../trainer/eval/inputs.js';
+import { loadCheckpoint } from '../../trainer/io/checkpoint.js';
+import { selectBackend } from '../../trainer/model/backend.js';
+import type { TrainOptions, TrainOptionsInput } from '../../trainer/training/config.js';
+import { resolveOptions } from '../../trainer/training/config.js';
+import { CHECK_SPACING, CheckSchedule, checkSteps, runCheck, type CheckResult } from '../../trainer/training/held-in.js';
+import { RECOVERY_RATE_FACTOR } from '../../trainer/training/recovery.js';
+import { train, type TrainEvent } from '../../trainer/training/train.js';
+import { difficulty, tinyOptions as tinyRunOptions } from './trainer-helpers.js';
+
+let folder: string;
+before(async () => {
+  folder = await mkdtemp(join(tmpdir(), 'nca-early-stop-'));
+  await selectBackend('wasm');
+});
+after(async () => {
+  await rm(folder, { recursive: true, force: true });
+});
+
+const tinyOptions = (name: string, overrides: Partial<TrainOptionsInput> = {}): TrainOptions => tinyRunOptions(folder, name, overrides);
+
+function collect(events: TrainEvent[]): (event: TrainEvent) => void {
+  return (event) => events.push(event);
+}
+
+/** A held-in check stand-in that passes from iteration `from` on. */
+function passingFrom(from: number, calls: number[]): (model: unknown, target: unknown, iteration: number) => Promise<CheckResult> {
+  return async (_model, _target, iteration) => {
+    calls.push(iteration);
+    const pass = iteration >= from;
+    return { iteration, verdict: pass ? 'pass' : 'fail', score: pass ? 30 : 10, scoreText: `PSNR ${pass ? 30 : 10}.0 dB at step 200`, reasons: pass ? [] : ['growth: too dim'], seconds: 0 };
+  };
+}
+
+describe('the held-in check', () => {
+  it('checks every n iterations, spaced so checks take at most about an eighth of the time', () => {
+    const schedule = new CheckSchedule(10, 0, 0);
+    assert.equal(schedule.due(9, 100), false, 'not before n iterations');
+    assert.equal(schedule.due(10, 1), true);
+    schedule.done(10, 1, 2); // a check of 2 s after 1 s of training
+    assert.equal(schedule.due(20, 1 + CHECK_SPACING * 2 - 0.1), false, 'spaced by its own cost');
+    assert.equal(schedule.due(20, 1 + CHECK_SPACING * 2), true);
+    assert.equal(new CheckSchedule(0, 0, 0).due(1000, 1000), false, '0 turns checks off');
+  });
+
+  it("uses nca eval's N and bites with a shorter long run", () => {
+    assert.deepEqual(checkSteps('growth'), { steps: 200, healSteps: 0, longSteps: 200 });
+    assert.deepEqual(checkSteps('persistence'), { steps: 100, healSteps: 0, longSteps: 500 });
+    assert.deepEqual(checkSteps('healing'), { steps: 100, healSteps: 200, longSteps: 500 });
+  });
+
+  it('scores a real model as nca eval does: the gallery dragon passes, with its headline figure', async () => {
+    const model = decodeModel(await readFile(join(import.meta.dirname, '..', '..', 'demo', 'models', 'dragon-persist.nca')));
+    const { state } = await loadGridImage(join(import.meta.dirname, '..', '..', 'demo', 'sprites', 'dragon.png'), model);
+    const result = await runCheck(model, state, 123);
+    assert.equal(result.verdict, 'pass', result.reasons.join('; '));
+    assert.equal(result.iteration, 123);
+    assert.match(result.scoreText, /^PSNR \d+\.\d dB at step 500$/);
+    assert.ok(result.score > 20 && result.seconds > 0);
+  });
+
+  it('runs inside training and puts its score on the iteration events; a model that fails says why', async () => {
+    const events: TrainEvent[] = [];
+    const result = await train(tinyOptions('real-check', { iterations: 6, checkEvery: 3 }), { onEvent: collect(events) });
+    assert.equal(result.status, 'completed');
+    const checks = events.filter((e) => e.type === 'check');
+    assert.ok(checks.length >= 1, 'at least one check ran');
+    const first = checks[0]!;
+    assert.ok(first.type === 'check' && first.verdict === 'fail' && first.reasons.length > 0, JSON.stringify(first));
+    const later = events.filter((e) => e.type === 'iteration' && e.iteration > (first.type === 'check' ? first.iteration : 0));
+    assert.ok(later.length > 0 && later.every((e) => e.type === 'iteration' && e.check?.verdict === 'fail'), 'iteration events carry the latest check');
+    const summary = events.find((e) => e.type === 'summary');
+    assert.ok(summary?.type === 'summary' && summary.check?.verdict === 'fail');
+  });
+});
+
+describe('the early stop', () => {
+  it('stops and exports when a check passes at the last curriculum level', async () => {
+    const events: TrainEvent[] = [];
+    const calls: number[] = [];
+    const options = tinyOptions('early', { iterations: 40, checkEvery: 4 });
+    const result = await train(options, { onEvent: collect(events), check: passingFrom(8, calls) });
+    assert.equal(result.status, 'completed');
+    assert.equal(result.iteration, 8, 'stopped at the first passing check');
+    assert.deepEqual(calls, [4, 8]);
+    const stopped = events.find((e) => e.type === 'stopped');
+    assert.ok(stopped?.type === 'stopped' && stopped.reason === 'passed' && /early stop after 8 iterations.*PSNR 30\.0 dB/.test(stopped.message), JSON.stringify(stopped));
+    assert.ok(events.some((e) => e.type === 'export'));
+    const model = decodeModel(await readFile(options.out));
+    assert.equal(model.metadata.training?.iterations, 8);
+  });
+
+  it('trains on below the last level, and with --no-early-stop', async () => {
+    // Two levels that are never passed (threshold 0): the run stays at level 0 of 1.
+    const below = await train(
+      tinyOptions('below-last', { iterations: 12, checkEvery: 4, curriculum: { levels: 2, threshold: 0, easy: difficulty(4, 6), hard: difficulty(4, 6) } }),
+      { check: passingFrom(0, []) },
+    );
+    assert.equal(below.iteration, 12);
+    const onward = await train(tinyOptions('no-early', { iterations: 12, checkEvery: 4, earlyStop: false }), { check: passingFrom(0, []) });
+    assert.equal(onward.iteration, 12);
+    assert.equal(onward.check?.verdict, 'pass');
+  });
+
+  it('--no-early-stop, --check-every and --max-recoveries are checked options', () => {
+    assert.throws(() => resolveOptions({ target: 'x.png', task: 'growth', checkEvery: -1 }), /check interval/);
+    assert.throws(() => resolveOptions({ target: 'x.png', task: 'growth', maxRecoveries: 1.5 }), /max recoveries/);
+    const defaults = resolveOptions({ target: 'x.png', task: 'growth' });
+    assert.deepEqual([defaults.checkEvery, defaults.earlyStop, defaults.maxRecoveries], [200, true, 3]);
+  });
+});
+
+describe('recovery from a diverged run', () => {
+  it('goes back to the last healthy state with half the learning rate, and a resume keeps the lower rate', async () => {
+    const events: TrainEvent[] = [];
+    let poisoned = false;
+    // NaN start states at iteration 5 (once): the guard would stop the run; recovery goes back instead.
+    const poison = (iteration: number): boolean => {
+      if (iteration !== 5 || poisoned) return false;
+      poisoned = true;
+      return true;
+    };
+    const options = tinyOptions('recover', { iterations: 8, checkpointEvery: 4, checkEvery: 0, decayAt: [] });
+    const result = await train(options, { onEvent: collect(events), poison });
+    assert.equal(result.status, 'completed');
+    assert.equal(result.recoveries, 1);
+    const recovered = events.find((e) => e.type === 'recovered');
+    assert.ok(recovered?.type === 'recovered', 'a recovered event');
+    assert.equal(recovered.cause, 'diverged');
+    assert.equal(recovered.restoredFrom, 4, 'the checkpoint-interval state before the fault');
+    assert.equal(recovered.learningRate, options.learningRate * RECOVERY_RATE_FACTOR);
+    assert.match(recovered.message, /not finite; went back to the healthy state of iteration 4 .* 2 recoveries left/);
+    const after = events.filter((e) => e.type === 'iteration' && e.iteration > 5);
+    assert.ok(after.length > 0 && after.every((e) => e.type === 'iteration' && e.learningRate === options.learningRate * RECOVERY_RATE_FACTOR));
+    const summary = events.find((e) => e.type === 'summary');
+    assert.ok(summary?.type === 'summary' && summary.recoveries === 1);
+    const { checkpoint } = await loadCheckpoint(options.runDir);
+    assert.equal(checkpoint.recoveries, 1);
+    assert.equal(checkpoint.learningRateScale, RECOVERY_RATE_FACTOR);
+    const resumed: TrainEvent[] = [];
+    await train({ ...options, iterations: 10, resume: true }, { onEvent: collect(resumed) });
+    const first = resumed.find((e) => e.type === 'iteration');
+    assert.ok(first?.type === 'iteration' && first.learningRate === options.learningRate * RECOVERY_RATE_FACTOR, 'the resumed run keeps the lowered rate');
+  });
+
+  it('stops as diverged once its recoveries are spent (or with --max-recoveries 0)', async () => {
+    const poisonFrom3 = (iteration: number): boolean => iteration >= 3;
+    const events: TrainEvent[] = [];
+    const result = await train(tinyOptions('spent', { iterations: 8, checkEvery: 0, maxRecoveries: 2 }), { onEvent: collect(events), poison: poisonFrom3 });
+    assert.equal(result.status, 'diverged');
+    assert.equal(events.filter((e) => e.type === 'recovered').length, 2);
+    const stopped = events.find((e) => e.type === 'stopped');
+    assert.ok(stopped?.type === 'stopped' && /after 2 recoveries; stopped/.test(stopped.message), JSON.stringify(stopped));
+    const none = await train(tinyOptions('none', { iterations: 8, checkEvery: 0, maxRecoveries: 0 }), { poison: poisonFrom3 });
+    assert.equal(none.status, 'diverged');
+    assert.equal(none.recoveries, 0);
+  });
+});

@@ -1,0 +1,87 @@
+/**
+ * The held-in check: every few hundred iterations the weights as they stand are scored the way
+ * `nca eval` scores a model (the same criteria and thresholds, on the training target), with a
+ * shorter long run. Its verdict drives the early stop and its score the progress line.
+ *
+ * Checks run on the reference step in this thread, so they are spaced to cost at most about
+ * 1 / (CHECK_SPACING + 1) of the training time: a check that took t seconds is followed by at
+ * least CHECK_SPACING x t seconds of training before the next.
+ */
+import type { NcaModel, Task } from '../../runtime/format/types.js';
+import { DEFAULT_HEAL_STEPS, defaultSteps, evaluateModel, requiredCriteria, targetFromState, type EvalResult } from '../eval/evaluate.js';
+
+/** Training seconds between checks, as a multiple of the last check's own time. */
+export const CHECK_SPACING = 7;
+/** The check's undamaged run for persistence and healing (`nca eval` runs 1,000 by default). */
+export const CHECK_LONG_STEPS = 500;
+
+export interface CheckResult {
+  readonly iteration: number;
+  readonly verdict: 'pass' | 'fail';
+  /** The task's headline figure in dB: PSNR at N (growth), at the long run's end (persistence), mean healed PSNR (healing). */
+  readonly score: number;
+  /** "PSNR 23.4 dB at step 500" and so on. */
+  readonly scoreText: string;
+  /** Why it failed (empty on a pass). */
+  readonly reasons: readonly string[];
+  readonly seconds: number;
+}
+
+/** The check's step counts for a task: `nca eval`'s N and K, a shorter long run. */
+export function checkSteps(task: Task): { steps: number; healSteps: number; longSteps: number } {
+  const steps = defaultSteps(task);
+  if (task === 'growth') return { steps, healSteps: 0, longSteps: steps };
+  return { steps, healSteps: task === 'healing' ? DEFAULT_HEAL_STEPS : 0, longSteps: Math.max(CHECK_LONG_STEPS, steps) };
+}
+
+function headline(task: Task, result: EvalResult): { score: number; scoreText: string } {
+  if (task === 'growth') {
+    const s = result.growth.snapshot;
+    return { score: s.psnr, scoreText: `PSNR ${s.psnr.toFixed(1)} dB at step ${s.step}` };
+  }
+  if (task === 'persistence') {
+    const last = result.persistence.checkpoints[result.persistence.checkpoints.length - 1]!;
+    return { score: last.psnr, scoreText: `PSNR ${last.psnr.toFixed(1)} dB at step ${last.step}` };
+  }
+  const bites = result.healing.bites;
+  const healed = bites.reduce((sum, b) => sum + b.after.psnr, 0) / Math.max(1, bites.length);
+  return { score: healed, scoreText: `healed ${healed.toFixed(1)} dB (${bites.filter((b) => b.verdict === 'pass').length}/${bites.length} bites)` };
+}
+
+/** Scores `model` against `targetState` (the training target on the grid). */
+export async function runCheck(model: NcaModel, targetState: Parameters<typeof targetFromState>[0], iteration: number): Promise<CheckResult> {
+  const started = performance.now();
+  const task = model.metadata.task;
+  const result = await evaluateModel(model, targetFromState(targetState, model), checkSteps(task));
+  const reasons = requiredCriteria(task).flatMap((criterion) => result[criterion].reasons.map((r) => `${criterion}: ${r}`));
+  return { iteration, verdict: result.verdict, ...headline(task, result), reasons: result.verdict === 'pass' ? [] : reasons, seconds: (performance.now() - started) / 1000 };
+}
+
+/** When the next check is due: every `every` iterations, and spaced by the last check's cost. */
+export class CheckSchedule {
+  private lastIteration: number;
+  private trainingSecondsAtLast: number;
+  private lastCost = 0;
+
+  constructor(
+    private readonly every: number,
+    iteration: number,
+    trainingSeconds: number,
+  ) {
+    this.lastIteration = iteration;
+    this.trainingSecondsAtLast = trainingSeconds;
+  }
+
+  /** Whether a check is due after `iteration` completed iterations and `trainingSeconds` of training. */
+  due(iteration: number, trainingSeconds: number): boolean {
+    if (this.every <= 0 || iteration - this.lastIteration < this.every) return false;
+    return trainingSeconds - this.trainingSecondsAtLast >= CHECK_SPACING * this.lastCost;
+  }
+
+  /** Records a check made after `iteration` that took `cost` seconds. */
+  done(iteration: number, trainingSeconds: number, cost: number): void {
+    this.lastIteration = iteration;
+    this.trainingSecondsAtLast = trainingSeconds;
+    this.lastCost = cost;
+  }
+}
