@@ -52,7 +52,7 @@ test('the ETA is the time to the last iteration, or to the budget when that ends
 
 test('the progress line ends with the latest held-in check; checks and recoveries get their own lines', () => {
   const check = { iteration: 80, verdict: 'pass', score: 23.44, scoreText: 'PSNR 23.4 dB at step 500' } as const;
-  assert.match(barOf(iteration({ budgetLeft: 300, check })), /ETA 5m00s \(budget\)  eval 23\.4 dB pass$/);
+  assert.match(barOf(iteration({ budgetLeft: 300, check })), /ETA 5m00s \(budget\) {2}eval 23\.4 dB pass$/);
   assert.match(describeEvent(iteration({ check: { ...check, verdict: 'fail' } })) ?? '', /eval 23\.4 dB fail$/);
   const failed = describeEvent({ type: 'check', ...check, verdict: 'fail', reasons: ['persistence: step 500: every cell is dead'], seconds: 12 });
   assert.equal(failed, 'held-in check at iteration 80: FAIL, PSNR 23.4 dB at step 500 (12s); persistence: step 500: every cell is dead');
