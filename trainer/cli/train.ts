@@ -59,6 +59,10 @@ training
   --loss-steps <n>         average the loss over the last n states (default 8 persistence, 1 else)
   --alive-gradient <g>     ramp (default) | constant: how dead cells pass gradients (essay rule)
   --init <i>               keep (default) | random: essay rule's first weights (keep = persist)
+  --init-from <file.nca>   start from this model's weights (same rule, channels, hidden): fine
+                           tuning, e.g. healing from a model that persists
+  --steps <min-max>        rollout length at the curriculum's last level (default per task:
+                           growth 64-96, persistence 96-160, healing 64-96)
   --levels <n>             curriculum levels (default 5)
   --curriculum-threshold <f>  raise the level when the smoothed loss < f x empty-grid loss (0.1)
   --curriculum-patience <n>   ...after at least n iterations at the level (default 50)
@@ -115,6 +119,8 @@ export const FLAGS = {
   'loss-steps': { type: 'string' },
   'alive-gradient': { type: 'string' },
   init: { type: 'string' },
+  'init-from': { type: 'string' },
+  steps: { type: 'string' },
   levels: { type: 'string' },
   'curriculum-threshold': { type: 'string' },
   'curriculum-patience': { type: 'string' },
@@ -147,6 +153,16 @@ function number(values: Values, flag: keyof Values): number | undefined {
   const value = Number(raw);
   if (raw.trim() === '' || !Number.isFinite(value)) throw badOption(`--${flag} expects a number, got ${JSON.stringify(raw)}`);
   return value;
+}
+
+function lastLevelSteps(raw: string | undefined): { min: number; max: number } | undefined {
+  if (raw === undefined) return undefined;
+  const match = /^(\d+)(?:-(\d+))?$/.exec(raw.trim());
+  if (!match) throw badOption(`--steps expects MIN-MAX or N (e.g. 160-220), got ${JSON.stringify(raw)}`);
+  const min = Number(match[1]);
+  const max = match[2] === undefined ? min : Number(match[2]);
+  if (min < 1 || max < min) throw badOption(`--steps ${raw}: need 1 <= MIN <= MAX`);
+  return { min, max };
 }
 
 function grid(raw: string | undefined): { gridWidth?: number; gridHeight?: number } {
@@ -201,7 +217,9 @@ export function explicitOptions(values: Values): Partial<TrainOptionsInput> {
     lossSteps: number(values, 'loss-steps'),
     aliveGradient: values['alive-gradient'] as TrainOptionsInput['aliveGradient'],
     init: values.init as TrainOptionsInput['init'],
+    initFrom: values['init-from'],
     curriculum: Object.keys(curriculum).length > 0 ? curriculum : undefined,
+    lastLevelSteps: lastLevelSteps(values.steps),
     divergeFactor: number(values, 'diverge-factor'),
     checkEvery: number(values, 'check-every'),
     earlyStop: values['no-early-stop'] === true ? false : undefined,

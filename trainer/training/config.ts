@@ -81,6 +81,11 @@ export interface TrainOptions {
    * zero last layer already starts by doing nothing).
    */
   readonly init: 'keep' | 'random';
+  /**
+   * A `.nca` whose weights a fresh run starts from instead of `init` (fine tuning; '' = none).
+   * Its rule, channels and hidden size must be the run's. Ignored on --resume (the checkpoint's).
+   */
+  readonly initFrom: string;
   /** Own-alpha models: the alive mask's gradient (`ramp`: a surrogate that lets dead cells learn to live). */
   readonly aliveGradient: AliveGradient;
   readonly curriculum: CurriculumOptions;
@@ -124,7 +129,14 @@ export const TRAIN_ENGINES: readonly TrainEngineRequest[] = ['auto', 'fused', 't
 
 /** Options a caller may leave out, with their defaults filled in by `resolveOptions`. */
 export type TrainOptionsInput = Pick<TrainOptions, 'target' | 'task'> &
-  Partial<Omit<TrainOptions, 'curriculum'>> & { readonly curriculum?: Partial<CurriculumOptions> };
+  Partial<Omit<TrainOptions, 'curriculum'>> & {
+    readonly curriculum?: Partial<CurriculumOptions>;
+    /**
+     * `--steps MIN-MAX`: the rollout length of the curriculum's last level (the easy end keeps its
+     * own), so a model can be trained to the horizon it is judged at (eval's growth N is 200).
+     */
+    readonly lastLevelSteps?: { readonly min: number; readonly max: number };
+  };
 
 /** The file name without folder and extension: the default model and run name. */
 export function baseName(path: string): string {
@@ -158,7 +170,7 @@ export function resolveOptions(input: TrainOptionsInput): TrainOptions {
   checkInteger('size', size, 1, 1024);
   const name = input.name ?? baseName(input.target);
   const difficulty = essay ? essayDifficulty(input.task) : defaultDifficulty(input.task);
-  const curriculum: CurriculumOptions = {
+  const curriculum: { -readonly [K in keyof CurriculumOptions]: CurriculumOptions[K] } = {
     levels: 5,
     threshold: 0.1,
     patience: 50,
@@ -166,6 +178,12 @@ export function resolveOptions(input: TrainOptionsInput): TrainOptions {
     ...difficulty,
     ...input.curriculum,
   };
+  if (input.lastLevelSteps) {
+    const { min, max } = input.lastLevelSteps;
+    checkInteger('--steps minimum', min, 1, 100_000);
+    checkInteger('--steps maximum', max, min, 100_000);
+    curriculum.hard = { ...curriculum.hard, minSteps: min, maxSteps: max };
+  }
   const options: TrainOptions = {
     target: input.target,
     task: input.task,
@@ -197,6 +215,7 @@ export function resolveOptions(input: TrainOptionsInput): TrainOptions {
     lossSteps: input.lossSteps ?? (input.task === 'persistence' ? 8 : 1),
     aliveGradient: input.aliveGradient ?? (essay ? 'constant' : 'ramp'),
     init: input.init ?? (essay ? 'random' : 'keep'),
+    initFrom: input.initFrom ?? '',
     curriculum,
     divergeFactor: input.divergeFactor ?? 10,
     checkEvery: input.checkEvery ?? 200,

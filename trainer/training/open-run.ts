@@ -6,13 +6,15 @@
 import { mkdir } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { crc32, createArchitecture } from '../../runtime/format/index.js';
-import type { Architecture } from '../../runtime/format/types.js';
+import type { Architecture, NcaModel } from '../../runtime/format/types.js';
 import { TrainerError } from '../errors.js';
 import { removeStaleTemporaries } from '../io/atomic.js';
 import { loadCheckpoint, type Checkpoint, type LoadedCheckpoint } from '../io/checkpoint.js';
 import { loadTarget, type TargetImage } from '../io/target.js';
 import { selectBackend, type TrainBackendSelection } from '../model/backend.js';
 import { keepInit } from '../model/init.js';
+import { weightsFrom } from '../model/init-from.js';
+import { readModel } from '../eval/inputs.js';
 import { identityDifferences, type RunIdentity, type TrainOptions } from './config.js';
 import type { Emit } from './events.js';
 import { Rng } from './rng.js';
@@ -52,6 +54,14 @@ function identityOf(options: TrainOptions, target: RunTarget, crc: number): RunI
   };
 }
 
+async function readInitModel(path: string): Promise<NcaModel> {
+  try {
+    return await readModel(path);
+  } catch (error) {
+    throw new TrainerError('bad-option', `--init-from: ${(error as Error).message}`, { cause: error });
+  }
+}
+
 /** Opens the run `options` describe, resuming it when they say so. */
 export async function openRun(options: TrainOptions, emit: Emit): Promise<OpenedRun> {
   let loaded: LoadedCheckpoint | undefined;
@@ -75,8 +85,10 @@ export async function openRun(options: TrainOptions, emit: Emit): Promise<Opened
   } catch (error) {
     throw new TrainerError('bad-option', `cannot build the ${options.rule} architecture: ${(error as Error).message}`, { cause: error });
   }
-  // Fresh essay-rule weights start by keeping what is there (see trainer/model/init.ts).
-  if (!saved && options.init === 'keep') arch = keepInit(arch);
+  // Fresh essay-rule weights start by keeping what is there (see trainer/model/init.ts), or
+  // from a trained model's (--init-from).
+  if (!saved && options.initFrom !== '') arch = weightsFrom(arch, await readInitModel(options.initFrom), options.initFrom);
+  else if (!saved && options.init === 'keep') arch = keepInit(arch);
   let target: RunTarget;
   if (options.target !== '') {
     const loadedTarget = await loadTarget(options.target, options.size, arch);
