@@ -24,7 +24,7 @@ interface HealthyState {
   readonly pool: (Float32Array | null)[];
 }
 
-export type RecoveryCause = 'dead' | 'diverged';
+export type RecoveryCause = 'dead' | 'diverged' | 'overgrown';
 
 export interface RecoveryReport {
   /** The iteration whose state the run went back to. */

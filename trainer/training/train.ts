@@ -18,6 +18,7 @@ import { divergence } from './divergence.js';
 import type { CheckSummary, Emit, TrainHooks, TrainResult, TrainStatus } from './events.js';
 import { exportRun, modelOf } from './export-run.js';
 import { CheckSchedule, runCheck } from './held-in.js';
+import { OvergrowthWatch } from './overgrowth.js';
 import { Recovery, type RecoveryCause } from './recovery.js';
 import { openRun, type OpenedRun } from './open-run.js';
 import { Adam } from './optimizer.js';
@@ -116,6 +117,7 @@ export async function train(options: TrainOptions, hooks: TrainHooks = {}): Prom
   const files = new RunFiles(run, session, options, emit);
   const budget = new Budget(options.minutes);
   const deadGrid = new DeadGridWatch(run.arch);
+  const overgrowth = new OvergrowthWatch(setting, run.arch);
   const recovery = new Recovery(session, options.maxRecoveries);
   const schedule = new CheckSchedule(options.checkEvery, history.iteration, history.seconds);
   let check: CheckSummary | null = null;
@@ -146,6 +148,7 @@ export async function train(options: TrainOptions, hooks: TrainHooks = {}): Prom
       history.seconds += (performance.now() - started) / 1000;
       if (tryRecovery(recovery, 'diverged', diverged, session, emit)) {
         deadGrid.reset();
+        overgrowth.reset();
         continue;
       }
       const exhausted = options.maxRecoveries > 0 ? ` after ${history.recoveries} recover${history.recoveries === 1 ? 'y' : 'ies'}` : '';
@@ -156,8 +159,10 @@ export async function train(options: TrainOptions, hooks: TrainHooks = {}): Prom
     for (const g of result.gradients) g.dispose();
     if (batch.drawn.length > 0) returnToPool(pool, batch.drawn, result.final.dataSync() as Float32Array, setting.cellValues);
     const aliveShare = aliveShareOf(result.final, session.step);
+    const outsideShare = overgrowth.shareOf(result.final);
     result.final.dispose();
     const deadWarning = deadGrid.observe(aliveShare, history.iteration + 1);
+    const flooded = overgrowth.observe(outsideShare, history.iteration + 1);
 
     // Record the iteration: history, curriculum, best weights, the iteration event.
     history.firstLoss ??= result.loss;
@@ -191,13 +196,22 @@ export async function train(options: TrainOptions, hooks: TrainHooks = {}): Prom
     });
     if (raised) emit({ type: 'level', iteration, level: curriculum.level, difficulty: curriculum.difficulty() });
     if (deadWarning && !tryRecovery(recovery, 'dead', deadWarning.split(':')[0]!, session, emit)) emit({ type: 'warning', message: deadWarning });
-    if (deadWarning) deadGrid.reset();
+    if (deadWarning) {
+      deadGrid.reset();
+      overgrowth.reset();
+    }
+    // With no recovery left, a flooded run warns, again every FLOOD_PATIENCE iterations it stays so.
+    if (flooded && !tryRecovery(recovery, 'overgrown', flooded.split(' (')[0]!, session, emit)) emit({ type: 'warning', message: `${flooded}; try a lower --lr or the sample pool (--pool)` });
+    if (flooded) {
+      overgrowth.reset();
+      deadGrid.reset();
+    }
     // NOTE: an iteration is one long synchronous computation; yield to the event loop so a
     // SIGINT/SIGTERM handler (which aborts `signal`) can run between iterations.
     await new Promise((resolve) => setImmediate(resolve));
     if (hooks.signal?.aborted) break;
     // A healthy state to go back to: the first iteration with living samples, then each checkpoint's.
-    if (deadGrid.healthy && aliveShare > 0 && (!recovery.hasHealthy || iteration % options.checkpointEvery === 0)) recovery.remember();
+    if (deadGrid.healthy && overgrowth.healthy && aliveShare > 0 && (!recovery.hasHealthy || iteration % options.checkpointEvery === 0)) recovery.remember();
     if (iteration % options.checkpointEvery === 0) await files.checkpoint();
     if (options.previewEvery > 0 && iteration % options.previewEvery === 0) await files.preview();
     if (schedule.due(iteration, history.seconds)) {
