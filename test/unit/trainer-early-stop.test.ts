@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { decodeModel } from '../../runtime/format/index.js';
+import type { NcaModel } from '../../runtime/format/types.js';
 import { loadGridImage } from '../../trainer/eval/inputs.js';
 import { loadCheckpoint } from '../../trainer/io/checkpoint.js';
 import { selectBackend } from '../../trainer/model/backend.js';
@@ -99,6 +100,17 @@ describe('the early stop', () => {
     assert.ok(events.some((e) => e.type === 'export'));
     const model = decodeModel(await readFile(options.out));
     assert.equal(model.metadata.training?.iterations, 8);
+  });
+
+  it('scores the weights as the exported file will hold them (its --precision)', async () => {
+    const seen: NcaModel[] = [];
+    const options = tinyOptions('precision', { iterations: 4, checkEvery: 4, precision: 'int8' });
+    const check = passingFrom(100, []);
+    await train(options, { check: async (model, target, iteration) => (seen.push(model), check(model, target, iteration)) });
+    assert.equal(seen.length, 1);
+    assert.ok(seen[0]!.architecture.layers.every((layer) => layer.weightDType === 'int8' && layer.biasDType === 'int8'), 'the int8 model a page loads');
+    const exported = decodeModel(await readFile(options.out));
+    assert.deepEqual(seen[0]!.architecture.layers[0]!.weights, exported.architecture.layers[0]!.weights, 'the same rounded weights as the file');
   });
 
   it('trains on below the last level, and with --no-early-stop', async () => {

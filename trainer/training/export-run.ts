@@ -4,7 +4,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { createModel } from '../../runtime/format/index.js';
+import { createModel, decodeModel, encodeModel } from '../../runtime/format/index.js';
 import type { NcaModel, StartState } from '../../runtime/format/types.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { exportModel, type ExportReport } from '../io/export.js';
@@ -35,6 +35,16 @@ export function modelOf(run: OpenedRun, session: Session, options: TrainOptions)
     training: { iterations: iteration, finalLoss },
     attribution: options.attribution,
   });
+}
+
+/**
+ * The model as a page will load it: encoded at the run's --precision and decoded back. The
+ * held-in check scores this one, so its verdict is the exported file's (int8 rounding can cost
+ * a replace-update rule several dB).
+ */
+export function exportedModelOf(run: OpenedRun, session: Session, options: TrainOptions): NcaModel {
+  const model = modelOf(run, session, options);
+  return decodeModel(encodeModel(model, { precision: options.precision, biasPrecision: options.precision }));
 }
 
 /** Writes the model to `options.out` and the run's summary.json. */

@@ -16,7 +16,7 @@ import type { TrainOptions } from './config.js';
 import { aliveShareOf, DeadGridWatch } from './dead-grid.js';
 import { divergence } from './divergence.js';
 import type { CheckSummary, Emit, TrainHooks, TrainResult, TrainStatus } from './events.js';
-import { exportRun, modelOf } from './export-run.js';
+import { exportedModelOf, exportRun } from './export-run.js';
 import { CheckSchedule, runCheck } from './held-in.js';
 import { OvergrowthWatch } from './overgrowth.js';
 import { Recovery, type RecoveryCause } from './recovery.js';
@@ -215,7 +215,7 @@ export async function train(options: TrainOptions, hooks: TrainHooks = {}): Prom
     if (iteration % options.checkpointEvery === 0) await files.checkpoint();
     if (options.previewEvery > 0 && iteration % options.previewEvery === 0) await files.preview();
     if (schedule.due(iteration, history.seconds)) {
-      const result = await (hooks.check ?? runCheck)(modelOf(run, session, options), setting.image, iteration);
+      const result = await (hooks.check ?? runCheck)(exportedModelOf(run, session, options), setting.image, iteration);
       history.seconds += result.seconds;
       schedule.done(iteration, history.seconds, result.seconds);
       check = { iteration, verdict: result.verdict, score: result.score, scoreText: result.scoreText };
