@@ -18,6 +18,7 @@ import { fireMaskValues } from '../../trainer/fused/fire-mask.js';
 import { FusedTrainer } from '../../trainer/fused/parallel.js';
 import { TrainableNetwork } from '../../trainer/model/network.js';
 import { Rng } from '../../trainer/training/rng.js';
+import { lossWeights } from '../../trainer/training/loss-weights.js';
 import { rolloutGradients } from '../../trainer/training/rollout.js';
 import { TfStep, type AliveGradient } from '../../trainer/model/step.js';
 import { randomArchitecture, randomState } from '../fixtures/trainer-models.js';
@@ -84,6 +85,7 @@ function oracle({ arch, weights, rollout }: Case, aliveGradient: AliveGradient):
   const start = tf.tensor4d(rollout.start, [batch, height, width, arch.channels]);
   const keep = tf.tensor4d(rollout.damage!.keep, [batch, height, width, 1]);
   const target = tf.tensor4d(rollout.target, [1, height, width, arch.alphaChannel + 1]);
+  const lossWeight = rollout.weights ? tf.tensor4d(rollout.weights, [1, height, width, arch.alphaChannel + 1]) : undefined;
   const result = rolloutGradients(
     step,
     {
@@ -92,7 +94,7 @@ function oracle({ arch, weights, rollout }: Case, aliveGradient: AliveGradient):
       fireMask: (t) => tf.tensor4d(fireMaskValues(rollout.maskSeed, t, 0, batch * height * width, depth, arch.fireRate), [batch, height, width, depth]),
       damage: { step: rollout.damage!.step, keep },
     },
-    { target, lossSteps: rollout.lossSteps },
+    { target, lossSteps: rollout.lossSteps, ...(lossWeight ? { weights: lossWeight } : {}) },
     'save',
   );
   const out = {
@@ -102,9 +104,15 @@ function oracle({ arch, weights, rollout }: Case, aliveGradient: AliveGradient):
     gradients: result.gradients.map((g) => g.dataSync() as Float32Array),
   };
   for (const t of [start, keep, target, result.final, ...result.gradients]) t.dispose();
+  lossWeight?.dispose();
   step.dispose();
   network.dispose();
   return out;
+}
+
+/** The rollout without loss weights. */
+function plainRollout({ weights: _weights, ...rollout }: FusedRollout): FusedRollout {
+  return rollout;
 }
 
 describe('fused engine = tfjs step (loss, final state, gradients)', () => {
@@ -126,6 +134,24 @@ describe('fused engine = tfjs step (loss, final state, gradients)', () => {
         });
       }
     }
+  }
+
+  for (const rule of ['essay', 'distill'] as const) {
+    it(`${rule}: a weighted loss (--background-weight) gives the same loss and gradients, and changes them`, async () => {
+      await tf.setBackend('cpu');
+      const plain = makeCase(rule, 23, 16);
+      const rgba = plain.arch.alphaChannel + 1;
+      // A third of the target transparent, its alpha error weighed 20 times.
+      const target = plain.rollout.target.map((v, i) => (i % rgba === rgba - 1 && Math.floor(i / rgba) % 3 === 0 ? 0 : v));
+      const weighted: Case = { ...plain, rollout: { ...plain.rollout, target, weights: lossWeights(target, rgba, 20)! } };
+      const expected = oracle(weighted, 'ramp');
+      const fused = new FusedEngine(weighted.arch, { aliveGradient: 'ramp' }).run(weighted.rollout, weighted.weights);
+      assert.ok(relativeError(fused.perSample, expected.perSample) < 1e-5, `per-sample loss ${fused.perSample} vs ${expected.perSample}`);
+      fused.gradients.forEach((g, i) => assert.ok(relativeError(g, expected.gradients[i]!) < 1e-4, `gradient ${i}`));
+      const unweighted = new FusedEngine(weighted.arch, { aliveGradient: 'ramp' }).run(plainRollout(weighted.rollout), weighted.weights);
+      assert.ok(fused.perSample[0]! > unweighted.perSample[0]!, 'the weight raises the loss');
+      assert.ok(relativeError(fused.gradients[2]!, unweighted.gradients[2]!) > 1e-3, 'and changes the gradients');
+    });
   }
 
   it('the ramp surrogate is exercised: it changes the essay rule gradients in both engines alike', async () => {

@@ -57,6 +57,8 @@ training
   --lr-decay <f>           (default 0.1)
   --clip <norm>            clip gradients to this global norm instead of normalising each one
   --loss-steps <n>         average the loss over the last n states (default 8 persistence, 1 else)
+  --background-weight <w>  weight of the alpha error where the target is transparent (default 1,
+                           the plain loss); above 1 life outside the sprite costs more
   --alive-gradient <g>     ramp (default) | constant: how dead cells pass gradients (essay rule)
   --init <i>               keep (default) | random: essay rule's first weights (keep = persist)
   --init-from <file.nca>   start from this model's weights (same rule, channels, hidden): fine
@@ -117,6 +119,7 @@ export const FLAGS = {
   'lr-decay': { type: 'string' },
   clip: { type: 'string' },
   'loss-steps': { type: 'string' },
+  'background-weight': { type: 'string' },
   'alive-gradient': { type: 'string' },
   init: { type: 'string' },
   'init-from': { type: 'string' },
@@ -215,6 +218,7 @@ export function explicitOptions(values: Values): Partial<TrainOptionsInput> {
     decayFactor: number(values, 'lr-decay'),
     gradients: clip === undefined ? undefined : { kind: 'clip', maxNorm: clip },
     lossSteps: number(values, 'loss-steps'),
+    backgroundWeight: number(values, 'background-weight'),
     aliveGradient: values['alive-gradient'] as TrainOptionsInput['aliveGradient'],
     init: values.init as TrainOptionsInput['init'],
     initFrom: values['init-from'],

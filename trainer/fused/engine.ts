@@ -38,6 +38,8 @@ export interface FusedRollout {
   readonly damage?: { readonly step: number; readonly keep: Float32Array };
   /** Premultiplied RGBA target, [height, width, alphaChannel + 1]. */
   readonly target: Float32Array;
+  /** Per-value loss weights like `target` (training/loss-weights.ts); absent: all 1. */
+  readonly weights?: Float32Array;
   readonly lossSteps: number;
   /** The whole batch's size (the loss is a mean over it, so gradients of groups add up). */
   readonly lossBatch: number;
@@ -319,12 +321,13 @@ export class FusedEngine {
     start.set(rollout.start);
     if (rollout.poison) start.fill(NaN);
     const perSample = new Float32Array(batch);
+    const lossWeight = rollout.weights;
     const addLoss = (state: Float32Array): void => {
       for (let b = 0; b < batch; b++) {
         let sum = 0;
         for (let i = 0; i < plane; i++) {
           const cell = (b * plane + i) * channels;
-          for (let c = 0; c < rgba; c++) sum += (state[cell + c]! - target[i * rgba + c]!) ** 2;
+          for (let c = 0; c < rgba; c++) sum += (lossWeight ? lossWeight[i * rgba + c]! : 1) * (state[cell + c]! - target[i * rgba + c]!) ** 2;
         }
         perSample[b] = perSample[b]! + sum / (plane * rgba) / lossSteps;
       }
@@ -333,7 +336,10 @@ export class FusedEngine {
     const addLossGradient = (state: Float32Array, grad: Float32Array): void => {
       for (let n = 0; n < cells; n++) {
         const i = n % plane;
-        for (let c = 0; c < rgba; c++) grad[n * channels + c] = grad[n * channels + c]! + scale * (state[n * channels + c]! - target[i * rgba + c]!);
+        for (let c = 0; c < rgba; c++) {
+          const w = lossWeight ? lossWeight[i * rgba + c]! : 1;
+          grad[n * channels + c] = grad[n * channels + c]! + scale * w * (state[n * channels + c]! - target[i * rgba + c]!);
+        }
       }
     };
     const damage = rollout.damage && rollout.damage.step > 0 && rollout.damage.step < steps ? rollout.damage : undefined;

@@ -76,6 +76,11 @@ export interface TrainOptions {
   /** The loss averages the last this-many states of each rollout. */
   readonly lossSteps: number;
   /**
+   * Weight of the alpha error on cells the target leaves transparent (1: the plain loss, the
+   * essay's). Above 1 it makes life outside the sprite cost more where it starts (loss-weights.ts).
+   */
+  readonly backgroundWeight: number;
+  /**
    * Fresh weights: `keep` (essay rule: start by keeping living cells alive and empty ones dead,
    * trainer/model/init.ts) or `random` (Glorot, zero biases; the only choice for Distill's rule, whose
    * zero last layer already starts by doing nothing).
@@ -213,6 +218,7 @@ export function resolveOptions(input: TrainOptionsInput): TrainOptions {
     decayFactor: input.decayFactor ?? 0.1,
     gradients: input.gradients ?? { kind: 'normalize' },
     lossSteps: input.lossSteps ?? (input.task === 'persistence' ? 8 : 1),
+    backgroundWeight: input.backgroundWeight ?? 1,
     aliveGradient: input.aliveGradient ?? (essay ? 'constant' : 'ramp'),
     init: input.init ?? (essay ? 'random' : 'keep'),
     initFrom: input.initFrom ?? '',
@@ -253,6 +259,7 @@ export function resolveOptions(input: TrainOptionsInput): TrainOptions {
   for (const at of options.decayAt) checkInteger('decay iteration', at, 0);
   if (options.gradients.kind === 'clip') checkNumber('gradient clip norm', options.gradients.maxNorm, Number.MIN_VALUE, Infinity);
   checkInteger('loss steps', options.lossSteps, 1, 10_000);
+  checkNumber('background weight', options.backgroundWeight, 0, 1e6);
   checkInteger('curriculum levels', curriculum.levels, 1, 100);
   checkNumber('curriculum threshold', curriculum.threshold, 0, Infinity);
   checkInteger('curriculum patience', curriculum.patience, 0);

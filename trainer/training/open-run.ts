@@ -105,7 +105,7 @@ export async function openRun(options: TrainOptions, emit: Emit): Promise<Opened
   }
   // NOTE: inputs first, backend second: a bad target is reported without loading TensorFlow.js.
   const backend = await selectBackend(options.backend);
-  const setting = new TaskSetting(arch, options.task, target, options.gridWidth, options.gridHeight, options.crop);
+  const setting = new TaskSetting(arch, options.task, target, options.gridWidth, options.gridHeight, options.crop, options.backgroundWeight);
   await mkdir(options.runDir, { recursive: true });
   // Temporary files of a writer killed mid-write (only of processes no longer running).
   const stale = [...(await removeStaleTemporaries(options.runDir)), ...(await removeStaleTemporaries(dirname(options.out) || '.', basename(options.out)))];

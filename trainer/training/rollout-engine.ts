@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Architecture } from '../../runtime/format/types.js';
 import type { TrainBackendSelection } from '../model/backend.js';
 import type { TrainEngineRequest } from './config.js';
+import { lossWeights } from './loss-weights.js';
 import { TrainerError } from '../errors.js';
 import { FusedEngine, fusedSupport } from '../fused/engine.js';
 import { fireMaskValues } from '../fused/fire-mask.js';
@@ -52,6 +53,7 @@ class FusedRolloutEngine implements RolloutEngine {
   readonly threads: number;
   private readonly trainer: FusedTrainer;
   private readonly targetValues: Float32Array;
+  private readonly weights: Float32Array | undefined;
 
   constructor(
     arch: Architecture,
@@ -60,10 +62,12 @@ class FusedRolloutEngine implements RolloutEngine {
     private readonly lossSteps: number,
     aliveGradient: AliveGradient,
     threads: number,
+    backgroundWeight: number,
   ) {
     this.trainer = new FusedTrainer(arch, { aliveGradient, threads });
     this.threads = threads;
     this.targetValues = target.dataSync() as Float32Array;
+    this.weights = lossWeights(this.targetValues, arch.alphaChannel + 1, backgroundWeight);
   }
 
   async run(rollout: IterationRollout): Promise<RolloutGradients> {
@@ -79,6 +83,7 @@ class FusedRolloutEngine implements RolloutEngine {
         cellOffset: 0,
         ...(rollout.damage ? { damage: rollout.damage } : {}),
         target: this.targetValues,
+        ...(this.weights ? { weights: this.weights } : {}),
         lossSteps: this.lossSteps,
         lossBatch: batch,
         poison: rollout.poison,
@@ -102,13 +107,18 @@ class FusedRolloutEngine implements RolloutEngine {
 class TfRolloutEngine implements RolloutEngine {
   readonly kind = 'tfjs';
   readonly threads = 1;
+  private readonly weights: tf.Tensor4D | undefined;
 
   constructor(
     private readonly step: TfStep,
     private readonly target: tf.Tensor4D,
     private readonly lossSteps: number,
     readonly memory: ActivationMemory,
-  ) {}
+    backgroundWeight: number,
+  ) {
+    const values = lossWeights(target.dataSync() as Float32Array, step.arch.alphaChannel + 1, backgroundWeight);
+    this.weights = values ? tf.tensor4d(values, target.shape) : undefined;
+  }
 
   async run(rollout: IterationRollout): Promise<RolloutGradients> {
     const { batch, height, width } = rollout;
@@ -126,7 +136,7 @@ class TfRolloutEngine implements RolloutEngine {
           fireMask: (t) => tf.tensor4d(fireMaskValues(rollout.maskSeed, t, 0, cells, depth, arch.fireRate), [batch, height, width, depth]),
           ...(keep ? { damage: { step: rollout.damage!.step, keep } } : {}),
         },
-        { target: this.target, lossSteps: this.lossSteps },
+        { target: this.target, lossSteps: this.lossSteps, ...(this.weights ? { weights: this.weights } : {}) },
         this.memory,
         rollout.poison,
       );
@@ -136,7 +146,9 @@ class TfRolloutEngine implements RolloutEngine {
     }
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    this.weights?.dispose();
+  }
 }
 
 export interface EngineChoice {
@@ -147,6 +159,8 @@ export interface EngineChoice {
   readonly cells: number;
   readonly maxSteps: number;
   readonly lossSteps: number;
+  /** `--background-weight` (training/loss-weights.ts); 1: the plain loss. */
+  readonly backgroundWeight?: number;
   readonly aliveGradient: AliveGradient;
   /** The tfjs engine's memory mode (from chooseMemory when 'auto'). */
   readonly tfMemory: () => ActivationMemory;
@@ -181,7 +195,7 @@ export function createRolloutEngine(
   if (choice.request === 'fused' && why) throw new TrainerError('bad-option', `--engine fused cannot train this run: ${why}`);
   const cpuBackend = backend.tfBackend === 'wasm' || backend.tfBackend === 'cpu';
   if (choice.request === 'fused' || (choice.request === 'auto' && !why && cpuBackend)) {
-    return new FusedRolloutEngine(arch, network, target, choice.lossSteps, choice.aliveGradient, threads);
+    return new FusedRolloutEngine(arch, network, target, choice.lossSteps, choice.aliveGradient, threads, choice.backgroundWeight ?? 1);
   }
-  return new TfRolloutEngine(step, target, choice.lossSteps, choice.tfMemory());
+  return new TfRolloutEngine(step, target, choice.lossSteps, choice.tfMemory(), choice.backgroundWeight ?? 1);
 }

@@ -23,6 +23,8 @@ export interface LossSpec {
   readonly target: tf.Tensor4D;
   /** How many of the last states the loss averages (clamped to the rollout length). */
   readonly lossSteps: number;
+  /** Per-value loss weights [1,H,W,4] (training/loss-weights.ts); absent: all 1. */
+  readonly weights?: tf.Tensor4D;
 }
 
 export interface RolloutResult {
@@ -45,8 +47,11 @@ function rgbaOf(state: tf.Tensor4D, alphaChannel: number): tf.Tensor4D {
 }
 
 /** Each sample's mean squared RGBA error against the target, [B]. */
-export function sampleLoss(state: tf.Tensor4D, target: tf.Tensor4D, alphaChannel: number): tf.Tensor1D {
-  return tf.tidy(() => tf.mean(tf.square(tf.sub(rgbaOf(state, alphaChannel), target)), [1, 2, 3]));
+export function sampleLoss(state: tf.Tensor4D, target: tf.Tensor4D, alphaChannel: number, weights?: tf.Tensor4D): tf.Tensor1D {
+  return tf.tidy(() => {
+    const squared = tf.square(tf.sub(rgbaOf(state, alphaChannel), target));
+    return tf.mean(weights ? tf.mul(squared, weights) : squared, [1, 2, 3]);
+  });
 }
 
 /** Runs `steps` steps without recording anything; calls `onState` with every new state (borrowed). */
@@ -101,7 +106,7 @@ export function rolloutGradients(
     states.push(next);
     if (t + 1 >= firstLossState) {
       const before = perSampleSum;
-      perSampleSum = tf.tidy(() => tf.add(before, sampleLoss(next, lossSpec.target, alpha)));
+      perSampleSum = tf.tidy(() => tf.add(before, sampleLoss(next, lossSpec.target, alpha, lossSpec.weights)));
       before.dispose();
     }
   }
@@ -111,7 +116,8 @@ export function rolloutGradients(
 
   const lossGradient = (state: tf.Tensor4D): tf.Tensor4D =>
     tf.tidy(() => {
-      const diff = tf.mul(tf.sub(rgbaOf(state, alpha), lossSpec.target), scale);
+      const error = tf.sub(rgbaOf(state, alpha), lossSpec.target);
+      const diff = tf.mul(lossSpec.weights ? tf.mul(error, lossSpec.weights) : error, scale);
       return tf.pad(diff, [[0, 0], [0, 0], [0, 0], [0, channels - alpha - 1]]) as tf.Tensor4D;
     });
 

@@ -31,7 +31,16 @@ export class TaskSetting {
   readonly cropImage: Uint8Array | undefined;
   private readonly cropState: CaState | undefined;
 
-  constructor(arch: Architecture, task: Task, target: Pick<TargetImage, 'width' | 'height' | 'rgba'>, width: number, height: number, crop = 0) {
+  constructor(
+    arch: Architecture,
+    task: Task,
+    target: Pick<TargetImage, 'width' | 'height' | 'rgba'>,
+    width: number,
+    height: number,
+    crop = 0,
+    /** `--background-weight`: the loss's weight on the alpha of cells the target leaves transparent. */
+    readonly backgroundWeight = 1,
+  ) {
     this.arch = arch;
     this.task = task;
     this.width = width;
@@ -135,14 +144,18 @@ export class TaskSetting {
     return keep.data;
   }
 
-  /** The mean squared RGBA error of one sample against the target (as the training loss). */
+  /** The (weighted, see loss-weights.ts) mean squared RGBA error of one sample against the target, as the training loss. */
   loss(data: Float32Array): number {
     const channels = this.arch.channels;
     const rgba = this.arch.alphaChannel + 1;
     const target = this.image.data;
     let sum = 0;
+    const alpha = rgba - 1;
     for (let base = 0; base < data.length; base += channels) {
-      for (let c = 0; c < rgba; c++) sum += (data[base + c]! - target[base + c]!) ** 2;
+      for (let c = 0; c < rgba; c++) {
+        const weight = c === alpha && target[base + alpha] === 0 ? this.backgroundWeight : 1;
+        sum += weight * (data[base + c]! - target[base + c]!) ** 2;
+      }
     }
     return sum / ((data.length / channels) * rgba);
   }

@@ -92,6 +92,7 @@ export function openSession(run: OpenedRun, options: TrainOptions): Session {
     cells: batch * width * height,
     maxSteps: curriculum.hardest.maxSteps,
     lossSteps: options.lossSteps,
+    backgroundWeight: options.backgroundWeight,
     aliveGradient: options.aliveGradient,
     tfMemory: () =>
       options.memory === 'auto' ? chooseMemory(arch, batch * width * height, curriculum.hardest.maxSteps, backend.tfBackend, options.aliveGradient) : options.memory,
