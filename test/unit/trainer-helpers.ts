@@ -1,6 +1,10 @@
 /** Assertions and run options shared by the trainer's tests. */
 import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
+import { selectBackend } from '../../trainer/model/backend.js';
 import { resolveOptions, type TrainOptions, type TrainOptionsInput } from '../../trainer/training/config.js';
 import type { Difficulty } from '../../trainer/training/curriculum.js';
 import { TrainerError, type TrainerErrorCode } from '../../trainer/errors.js';
@@ -41,4 +45,20 @@ export function tinyOptions(folder: string, name: string, overrides: Partial<Tra
     curriculum: { levels: 1, easy: difficulty(4, 6), hard: difficulty(4, 6) },
     ...overrides,
   });
+}
+
+/**
+ * A scratch folder for the file's runs, made before its tests (with the wasm backend selected)
+ * and removed after them; the returned function gives its path once the tests run.
+ */
+export function trainingFolder(prefix: string): () => string {
+  let folder = '';
+  before(async () => {
+    folder = await mkdtemp(join(tmpdir(), prefix));
+    await selectBackend('wasm');
+  });
+  after(async () => {
+    await rm(folder, { recursive: true, force: true });
+  });
+  return () => folder;
 }

@@ -4,53 +4,44 @@
  * sets the rollout length of the curriculum's last level.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { parseArgs } from 'node:util';
 import { decodeModel } from '../../runtime/format/index.js';
-import { selectBackend } from '../../trainer/model/backend.js';
 import { explicitOptions, FLAGS } from '../../trainer/cli/train.js';
 import { resolveOptions } from '../../trainer/training/config.js';
 import { defaultDifficulty } from '../../trainer/training/curriculum.js';
 import { train } from '../../trainer/training/train.js';
-import { isTrainerError, tinyOptions } from './trainer-helpers.js';
+import { isTrainerError, tinyOptions, trainingFolder } from './trainer-helpers.js';
 
-let folder: string;
-before(async () => {
-  folder = await mkdtemp(join(tmpdir(), 'nca-init-from-'));
-  await selectBackend('wasm');
-});
-after(async () => {
-  await rm(folder, { recursive: true, force: true });
-});
+const folder = trainingFolder('nca-init-from-');
 
 describe('--init-from', () => {
   it('starts a fresh run from the model’s weights exactly', async () => {
-    const first = tinyOptions(folder, 'first', { iterations: 4 });
+    const first = tinyOptions(folder(), 'first', { iterations: 4 });
     assert.equal((await train(first)).status, 'completed');
     const trained = decodeModel(new Uint8Array(await readFile(first.out)));
     // A learning rate of 0: the second run's export is its starting weights.
-    const second = tinyOptions(folder, 'second', { iterations: 1, learningRate: 0, initFrom: first.out, seed: 9 });
+    const second = tinyOptions(folder(), 'second', { iterations: 1, learningRate: 0, initFrom: first.out, seed: 9 });
     assert.equal((await train(second)).status, 'completed');
     const tuned = decodeModel(new Uint8Array(await readFile(second.out)));
     tuned.architecture.layers.forEach((layer, i) => {
       assert.deepEqual(layer.weights, trained.architecture.layers[i]!.weights, `layer ${i} weights`);
       assert.deepEqual(layer.bias, trained.architecture.layers[i]!.bias, `layer ${i} bias`);
     });
-    const fresh = tinyOptions(folder, 'fresh', { iterations: 1, learningRate: 0, seed: 9 });
+    const fresh = tinyOptions(folder(), 'fresh', { iterations: 1, learningRate: 0, seed: 9 });
     await train(fresh);
     const untouched = decodeModel(new Uint8Array(await readFile(fresh.out)));
     assert.notDeepEqual(untouched.architecture.layers[0]!.weights, trained.architecture.layers[0]!.weights, 'without the flag the seed decides');
   });
 
   it('refuses weights of another rule or size, and a missing file, by name', async () => {
-    const source = tinyOptions(folder, 'source', { iterations: 1 });
+    const source = tinyOptions(folder(), 'source', { iterations: 1 });
     await train(source);
-    await assert.rejects(train(tinyOptions(folder, 'other-rule', { rule: 'essay', initFrom: source.out })), isTrainerError('bad-option', /do not fit this run: .*update/));
-    await assert.rejects(train(tinyOptions(folder, 'other-hidden', { hidden: 32, initFrom: source.out })), isTrainerError('bad-option', /layer 0 is 48->128 relu, the run's is 48->32 relu/));
-    await assert.rejects(train(tinyOptions(folder, 'missing', { initFrom: join(folder, 'nope.nca') })), isTrainerError('bad-option', /--init-from: .*nope\.nca/));
+    await assert.rejects(train(tinyOptions(folder(), 'other-rule', { rule: 'essay', initFrom: source.out })), isTrainerError('bad-option', /do not fit this run: .*update/));
+    await assert.rejects(train(tinyOptions(folder(), 'other-hidden', { hidden: 32, initFrom: source.out })), isTrainerError('bad-option', /layer 0 is 48->128 relu, the run's is 48->32 relu/));
+    await assert.rejects(train(tinyOptions(folder(), 'missing', { initFrom: join(folder(), 'nope.nca') })), isTrainerError('bad-option', /--init-from: .*nope\.nca/));
   });
 });
 

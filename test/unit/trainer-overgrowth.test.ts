@@ -3,25 +3,14 @@
  * margin), a run that stays flooded counted as unhealthy, and the training loop saying so.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { createArchitecture } from '../../runtime/format/index.js';
-import { selectBackend } from '../../trainer/model/backend.js';
 import { FLOOD_PATIENCE, OvergrowthWatch } from '../../trainer/training/overgrowth.js';
 import { train, type TrainEvent } from '../../trainer/training/train.js';
-import { tinyOptions } from './trainer-helpers.js';
+import { tinyOptions, trainingFolder } from './trainer-helpers.js';
 
-let folder: string;
-before(async () => {
-  folder = await mkdtemp(join(tmpdir(), 'nca-overgrowth-'));
-  await selectBackend('wasm');
-});
-after(async () => {
-  await rm(folder, { recursive: true, force: true });
-});
+const folder = trainingFolder('nca-overgrowth-');
 
 const arch = createArchitecture({ rule: 'essay', random: () => 0.5 });
 // A 4 x 4 target in the middle of a 12 x 12 grid: the margin is 2, so the outside is the ring
@@ -63,7 +52,7 @@ describe('OvergrowthWatch', () => {
   it('makes a run that floods from its first step say so (no healthy state to go back to)', async () => {
     const events: TrainEvent[] = [];
     // Fresh random essay weights output sigmoid(~0) = 0.5 everywhere: every cell lives at once.
-    const options = tinyOptions(folder, 'flooded', { rule: 'essay', init: 'random', gridWidth: 20, gridHeight: 20, learningRate: 0, iterations: FLOOD_PATIENCE, checkEvery: 0 });
+    const options = tinyOptions(folder(), 'flooded', { rule: 'essay', init: 'random', gridWidth: 20, gridHeight: 20, learningRate: 0, iterations: FLOOD_PATIENCE, checkEvery: 0 });
     const result = await train(options, { onEvent: (e) => events.push(e) });
     assert.equal(result.status, 'completed');
     const warnings = events.filter((e) => e.type === 'warning').map((e) => (e.type === 'warning' ? e.message : ''));
