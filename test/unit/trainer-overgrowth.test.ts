@@ -46,7 +46,25 @@ describe('OvergrowthWatch', () => {
     assert.match(watch.observe(1, FLOOD_PATIENCE) ?? '', /the grid overgrew \(iteration 20\): on average 100% of the cells outside/);
     watch.reset();
     for (let i = 1; i <= 3 * FLOOD_PATIENCE; i++) assert.equal(watch.observe(i % 4 === 1 ? 0.6 : 0.05, i), undefined, 'occasional flooded batches are not a flood');
+    assert.equal(watch.healthy, false, 'but an average of ~19% outside is no state to go back to');
+    for (let i = 1; i <= FLOOD_PATIENCE; i++) watch.observe(0.05, i);
     assert.equal(watch.healthy, true);
+  });
+
+  it('counts a flood as a fault only once the run has been healthy: a random start is all alive', () => {
+    const watch = new OvergrowthWatch(setting, arch);
+    for (let i = 1; i < FLOOD_PATIENCE; i++) watch.observe(1, i);
+    assert.ok(watch.observe(1, FLOOD_PATIENCE), 'flooded from the start');
+    assert.equal(watch.everHealthy, false, 'but never healthy: nothing to go back to');
+    watch.reset();
+    watch.observe(1, 21);
+    for (let i = 22; i < 30; i++) watch.observe(0, i);
+    assert.equal(watch.healthy, false, 'one clear batch after a flood is not health: the average still remembers it');
+    for (let i = 30; i < 60; i++) watch.observe(0, i);
+    assert.equal(watch.healthy, true);
+    assert.equal(watch.everHealthy, true);
+    watch.reset();
+    assert.equal(watch.everHealthy, true, 'a recovery goes back to a healthy state: later floods are faults');
   });
 
   it('makes a run that floods from its first step say so (no healthy state to go back to)', async () => {

@@ -4,6 +4,12 @@
  * divergence guard's bound (a flooded chick costs less than an empty grid). When the share of
  * living cells outside the target's box (grown by eval's margin) stays high, the run is treated
  * like a dead one: recovery.ts sends it back to its last healthy state with a lower rate.
+ *
+ * Only a run that has been healthy can flood. The essay's random first weights (`--init random`,
+ * `--preset essay`) output sigmoid(~0) = 0.5 > 0.1 everywhere, so such a run starts with every cell
+ * alive and spends its first iterations learning to clear its background: sending it back to
+ * "iteration 20" with a halved rate (what a single lucky batch under the threshold used to allow)
+ * only slowed that down, three times over, until the rate was an eighth.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Architecture } from '../../runtime/format/types.js';
@@ -27,6 +33,7 @@ export class OvergrowthWatch {
   private average = 0;
   private seen = 0;
   private last = 0;
+  private wasHealthy = false;
 
   constructor(setting: Pick<TaskSetting, 'box' | 'width' | 'height'>, arch: Architecture) {
     const { x0, y0, x1, y1 } = setting.box;
@@ -55,9 +62,14 @@ export class OvergrowthWatch {
     return alive / (this.outside.length * batch);
   }
 
-  /** Whether the last observed batch was close enough to its box to go back to. */
+  /** Whether the last observed batch, and the average, are close enough to the box to go back to. */
   get healthy(): boolean {
-    return this.last <= HEALTHY_SHARE;
+    return this.last <= HEALTHY_SHARE && this.average <= HEALTHY_SHARE;
+  }
+
+  /** Whether the run's average has ever been healthy: before that, a flood is its start, not a fault. */
+  get everHealthy(): boolean {
+    return this.wasHealthy;
   }
 
   /** Records one iteration's share; returns the reason when the run counts as flooded. */
@@ -65,11 +77,12 @@ export class OvergrowthWatch {
     this.last = share;
     this.seen += 1;
     this.average = this.seen === 1 ? share : (1 - SMOOTHING) * this.average + SMOOTHING * share;
+    if (this.healthy) this.wasHealthy = true;
     if (this.seen < FLOOD_PATIENCE || this.average <= FLOODED_SHARE) return undefined;
     return `the grid overgrew (iteration ${iteration}): on average ${(this.average * 100).toFixed(0)}% of the cells outside the target's box were alive at the end of the rollouts`;
   }
 
-  /** Starts counting afresh (after a recovery). */
+  /** Starts counting afresh (after a recovery, which went back to a healthy state). */
   reset(): void {
     this.average = 0;
     this.seen = 0;

@@ -6,8 +6,8 @@
  * and its --minutes budget still counts wall-clock time.
  *
  * The healthy state is kept in memory (the pool by reference: its slots are replaced, never
- * written into), taken after the first iteration whose samples live and then at each checkpoint
- * interval while they do. A run that was never healthy has nothing to go back to.
+ * written into), taken after the first iteration whose samples live (none overgrown, the smoothed
+ * loss below an empty grid's) and then at each checkpoint interval while that holds. A run that was never healthy has nothing to go back to.
  */
 import type { AdamState } from './optimizer.js';
 import type { CurriculumState } from './curriculum.js';

@@ -200,8 +200,10 @@ export async function train(options: TrainOptions, hooks: TrainHooks = {}): Prom
       deadGrid.reset();
       overgrowth.reset();
     }
-    // With no recovery left, a flooded run warns, again every FLOOD_PATIENCE iterations it stays so.
-    if (flooded && !tryRecovery(recovery, 'overgrown', flooded.split(' (')[0]!, session, emit)) emit({ type: 'warning', message: `${flooded}; try a lower --lr or the sample pool (--pool)` });
+    // A flooded run that was healthy once goes back; with no recovery left, or never healthy (a
+    // random start brings every cell to life), it warns, again every FLOOD_PATIENCE iterations.
+    const recovered = flooded !== undefined && overgrowth.everHealthy && tryRecovery(recovery, 'overgrown', flooded.split(' (')[0]!, session, emit);
+    if (flooded && !recovered) emit({ type: 'warning', message: `${flooded}; try a lower --lr or the sample pool (--pool)` });
     if (flooded) {
       overgrowth.reset();
       deadGrid.reset();
@@ -210,8 +212,11 @@ export async function train(options: TrainOptions, hooks: TrainHooks = {}): Prom
     // SIGINT/SIGTERM handler (which aborts `signal`) can run between iterations.
     await new Promise((resolve) => setImmediate(resolve));
     if (hooks.signal?.aborted) break;
-    // A healthy state to go back to: the first iteration with living samples, then each checkpoint's.
-    if (deadGrid.healthy && overgrowth.healthy && aliveShare > 0 && (!recovery.hasHealthy || iteration % options.checkpointEvery === 0)) recovery.remember();
+    // A healthy state to go back to: the first iteration with living samples that does better
+    // than an empty grid, then each checkpoint's. (A random essay start is worse than an empty grid
+    // while it learns to clear its background: its early, chaotic states are no place to return to.)
+    const learning = smoothed < setting.trivialLoss;
+    if (deadGrid.healthy && overgrowth.healthy && learning && aliveShare > 0 && (!recovery.hasHealthy || iteration % options.checkpointEvery === 0)) recovery.remember();
     if (iteration % options.checkpointEvery === 0) await files.checkpoint();
     if (options.previewEvery > 0 && iteration % options.previewEvery === 0) await files.preview();
     if (schedule.due(iteration, history.seconds)) {
