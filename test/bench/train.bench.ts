@@ -5,8 +5,11 @@
  * every core) and the tfjs engine on every tfjs backend that loads, and the GFLOP/s that is.
  *
  *   npm run bench:train -- [--quick] [--json] [--rule essay|distill] [--grid N] [--threads N]
- *                          [--engine fused|tfjs] [--vs-torch]
+ *                          [--engine fused|tfjs] [--kernel simd|relaxed-simd|both] [--vs-torch]
  *
+ * --kernel picks the fused kernel's build (trainer/fused/kernel-variant.ts; default: what
+ * `nca train` picks, relaxed-simd where it runs); `both` times each, side by side. The backend
+ * column says which: wasm-simd or wasm-relaxed-simd.
  * --json prints one JSON object per row ({engine, backend, rule, hidden, batch, grid, steps,
  * emptyBackground, msPerIteration, gflops, threads}) instead of the table. --vs-torch also times
  * the same workloads in PyTorch (test/bench/train_torch.py, Debian's python3-torch at
@@ -31,6 +34,7 @@ import { TrainableNetwork } from '../../trainer/model/network.js';
 import { Adam } from '../../trainer/training/optimizer.js';
 import { Rng } from '../../trainer/training/rng.js';
 import { createRolloutEngine, fusedUnavailable } from '../../trainer/training/rollout-engine.js';
+import { chosenKernelVariant, KERNEL_VARIANTS, type KernelVariant } from '../../trainer/fused/kernel-variant.js';
 import { TfStep, type ActivationMemory } from '../../trainer/model/step.js';
 import { chooseMemory } from '../../trainer/training/memory.js';
 
@@ -42,6 +46,7 @@ const { values: args } = parseArgs({
     grid: { type: 'string' },
     threads: { type: 'string' },
     engine: { type: 'string' },
+    kernel: { type: 'string' },
     'vs-torch': { type: 'boolean', default: false },
   },
 });
@@ -159,7 +164,7 @@ async function timeWorkload(
   network.dispose();
   return {
     engine: engine.kind,
-    backend: engine.kind === 'fused' ? 'wasm-simd' : backend.chosen,
+    backend: engine.kind === 'fused' ? `wasm-${chosenKernelVariant()}` : backend.chosen,
     rule: workload.rule,
     hidden: workload.hidden,
     batch,
@@ -209,6 +214,9 @@ function selected(workloads: readonly Workload[]): Workload[] {
   return args.quick ? chosen.slice(0, 1) : chosen;
 }
 
+const kernels: KernelVariant[] =
+  args.kernel === 'both' ? [...KERNEL_VARIANTS] : args.kernel === 'simd' || args.kernel === 'relaxed-simd' ? [args.kernel] : [chosenKernelVariant()];
+if (args.kernel !== undefined && args.kernel !== 'both' && !(KERNEL_VARIANTS as readonly string[]).includes(args.kernel)) throw new RangeError(`--kernel ${args.kernel}: expected simd, relaxed-simd or both`);
 const cores = availableParallelism();
 const fusedThreads = args.threads ? [Number(args.threads)] : [...new Set([1, cores])];
 const rows: Row[] = [];
@@ -227,8 +235,15 @@ if (!args.engine || args.engine === 'fused') {
     const arch = createArchitecture({ rule: workload.rule, hidden: workload.hidden });
     for (const threads of fusedThreads) {
       const why = fusedUnavailable(arch, workload.batch * workload.grid ** 2, workload.steps, threads);
-      if (why) notes.push(`fused ${workload.rule} ${workload.grid}: skipped (${why})`);
-      else report(await timeWorkload(workload, 'fused', threads, 'auto', backend));
+      if (why) {
+        notes.push(`fused ${workload.rule} ${workload.grid}: skipped (${why})`);
+        continue;
+      }
+      for (const kernel of kernels) {
+        // The engine reads its build from NCA_KERNEL, as `nca train` does.
+        process.env['NCA_KERNEL'] = kernel;
+        report(await timeWorkload(workload, 'fused', threads, 'auto', backend));
+      }
     }
   }
 }

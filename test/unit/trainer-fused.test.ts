@@ -16,6 +16,7 @@ import { compileKernelModule } from '../../trainer/fused/build-kernel.js';
 import { FusedEngine, fusedSupport, type FusedResult, type FusedRollout } from '../../trainer/fused/engine.js';
 import { fireMaskValues } from '../../trainer/fused/fire-mask.js';
 import { FusedTrainer } from '../../trainer/fused/parallel.js';
+import { chosenKernelVariant, relaxedSimdAvailable } from '../../trainer/fused/kernel-variant.js';
 import { TrainableNetwork } from '../../trainer/model/network.js';
 import { Rng } from '../../trainer/training/rng.js';
 import { lossWeights } from '../../trainer/training/loss-weights.js';
@@ -118,12 +119,13 @@ function plainRollout({ weights: _weights, ...rollout }: FusedRollout): FusedRol
 describe('fused engine = tfjs step (loss, final state, gradients)', () => {
   for (const rule of ['essay', 'distill'] as const) {
     for (const aliveGradient of ['constant', 'ramp'] as const) {
-      for (const hidden of [16, 32]) {
-        it(`${rule}, ${aliveGradient} alive gradient, hidden ${hidden}`, async () => {
+      for (const [hidden, kernel] of [[16, 'simd'], [32, 'simd'], [16, 'relaxed-simd'], [32, 'relaxed-simd']] as const) {
+        it(`${rule}, ${aliveGradient} alive gradient, hidden ${hidden}, ${kernel} kernel`, async () => {
           await tf.setBackend('cpu');
           const testCase = makeCase(rule, 11 + hidden, hidden);
           const expected = oracle(testCase, aliveGradient);
-          const fused = new FusedEngine(testCase.arch, { aliveGradient }).run(testCase.rollout, testCase.weights);
+          const fused = new FusedEngine(testCase.arch, { aliveGradient, kernel }).run(testCase.rollout, testCase.weights);
+          assert.equal(fused.gradients.length, expected.gradients.length);
           assert.ok(expected.loss > 0 && Number.isFinite(expected.loss));
           assert.ok(relativeError(fused.perSample, expected.perSample) < 1e-5, `per-sample loss ${fused.perSample} vs ${expected.perSample}`);
           assert.ok(relativeError(fused.final, expected.final) < 1e-5, `final state: ${relativeError(fused.final, expected.final)}`);
@@ -241,6 +243,32 @@ describe('fire masks', () => {
     assert.notDeepEqual(fireMaskValues(8, 3, 0, 100, 16, 0.5), whole, 'seeds draw different masks');
     assert.ok(fireMaskValues(7, 3, 0, 100, 16, 1).every((v) => v === 1));
     assert.ok(fireMaskValues(7, 3, 0, 100, 16, 0).every((v) => v === 0));
+  });
+});
+
+describe('fused kernel builds', () => {
+  it('runs the relaxed-SIMD build on every supported Node (natively from V8 11.4, by flag on Node 20)', () => {
+    assert.equal(relaxedSimdAvailable(), true);
+    assert.equal(chosenKernelVariant({}), 'relaxed-simd', 'auto prefers the fused multiply-add');
+    assert.equal(chosenKernelVariant({ NCA_KERNEL: 'simd' }), 'simd');
+    assert.equal(chosenKernelVariant({ NCA_KERNEL: 'relaxed-simd' }), 'relaxed-simd');
+    assert.throws(() => chosenKernelVariant({ NCA_KERNEL: 'avx' }), /NCA_KERNEL=avx: expected simd, relaxed-simd or auto/);
+  });
+
+  it('give the same rollout up to rounding, and every thread of a split batch runs the chosen one', async () => {
+    const testCase = makeCase('essay', 5, 32);
+    const plain = new FusedEngine(testCase.arch, { aliveGradient: 'ramp', kernel: 'simd' }).run(testCase.rollout, testCase.weights);
+    const relaxed = new FusedEngine(testCase.arch, { aliveGradient: 'ramp', kernel: 'relaxed-simd' }).run(testCase.rollout, testCase.weights);
+    assert.ok(relativeError(relaxed.final, plain.final) < 1e-5);
+    relaxed.gradients.forEach((g, i) => assert.ok(relativeError(g, plain.gradients[i]!) < 1e-4, `gradient ${i}`));
+    const trainer = new FusedTrainer(testCase.arch, { aliveGradient: 'ramp', threads: 2, kernel: 'simd' });
+    try {
+      assert.equal(trainer.kernel, 'simd');
+      const split = await trainer.run(testCase.rollout, testCase.weights);
+      assert.deepEqual(split.final, plain.final, 'two threads of the plain build = one engine of it, bit for bit');
+    } finally {
+      await trainer.close();
+    }
   });
 });
 

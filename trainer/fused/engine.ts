@@ -9,7 +9,7 @@
  */
 import type { Architecture } from '../../runtime/format/types.js';
 import { fireBound, stepKey } from './fire-mask.js';
-import { KERNEL_WASM_BASE64 } from './kernel-binary.js';
+import { chosenKernelVariant, kernelModule, type KernelVariant } from './kernel-variant.js';
 
 /** Why an architecture cannot run fused (undefined: it can). */
 export function fusedSupport(arch: Architecture): string | undefined {
@@ -69,12 +69,6 @@ interface KernelExports {
   backwardStep(step: number, key: number, cellOffset: number, gradNext: number, gradState: number, needInput: number): void;
 }
 
-let compiled: WebAssembly.Module | undefined;
-
-function kernelModule(): WebAssembly.Module {
-  compiled ??= new WebAssembly.Module(Buffer.from(KERNEL_WASM_BASE64, 'base64'));
-  return compiled;
-}
 
 const PAGE = 65536;
 
@@ -140,11 +134,15 @@ export class FusedEngine {
   private buffers: Buffers | undefined;
   private readonly ramp: boolean;
 
-  constructor(arch: Architecture, options: { readonly aliveGradient?: 'constant' | 'ramp' } = {}) {
+  /** The kernel build this engine runs (kernel-variant.ts). */
+  readonly variant: KernelVariant;
+
+  constructor(arch: Architecture, options: { readonly aliveGradient?: 'constant' | 'ramp'; readonly kernel?: KernelVariant } = {}) {
     const unsupported = fusedSupport(arch);
     if (unsupported) throw new RangeError(`the fused engine cannot run this model: ${unsupported}`);
     this.arch = arch;
-    this.kernel = new WebAssembly.Instance(kernelModule(), {}).exports as unknown as KernelExports;
+    this.variant = options.kernel ?? chosenKernelVariant();
+    this.kernel = new WebAssembly.Instance(kernelModule(this.variant), {}).exports as unknown as KernelExports;
     const { channels } = arch;
     const kernels = arch.kernels.length;
     this.hidden = arch.layers[0]!.outputs;

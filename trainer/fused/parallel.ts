@@ -13,11 +13,14 @@ import { Worker } from 'node:worker_threads';
 import type { Architecture } from '../../runtime/format/types.js';
 import { TrainerError } from '../errors.js';
 import { FusedEngine, type FusedResult, type FusedRollout } from './engine.js';
+import { chosenKernelVariant, type KernelVariant } from './kernel-variant.js';
 
 /** What a worker is created with. */
 export interface WorkerSetup {
   readonly arch: Architecture;
   readonly aliveGradient: 'constant' | 'ramp';
+  /** Every thread runs the same build, so a split batch stays bit-identical to one engine. */
+  readonly kernel: KernelVariant;
 }
 
 export interface WorkerRequest {
@@ -91,10 +94,16 @@ export class FusedTrainer {
   private readonly engine: FusedEngine;
   private readonly workers: GroupWorker[];
 
-  constructor(arch: Architecture, options: { readonly aliveGradient?: 'constant' | 'ramp'; readonly threads?: number } = {}) {
+  /** The kernel build every thread runs. */
+  readonly kernel: KernelVariant;
+
+  constructor(arch: Architecture, options: { readonly aliveGradient?: 'constant' | 'ramp'; readonly threads?: number; readonly kernel?: KernelVariant } = {}) {
     const threads = options.threads ?? 1;
     if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`threads must be a positive integer, got ${threads}`);
-    const setup: WorkerSetup = { arch, aliveGradient: options.aliveGradient ?? 'constant' };
+    // Resolved here, before any worker starts: switching V8's flag on (kernel-variant.ts) is
+    // process-wide, so the workers' engines can compile the same build.
+    this.kernel = options.kernel ?? chosenKernelVariant();
+    const setup: WorkerSetup = { arch, aliveGradient: options.aliveGradient ?? 'constant', kernel: this.kernel };
     this.arch = arch;
     this.threads = threads;
     this.engine = new FusedEngine(arch, setup);

@@ -7,7 +7,7 @@ import { FusedEngine } from './engine.js';
 import type { WorkerReply, WorkerRequest, WorkerSetup } from './parallel.js';
 
 const setup = workerData as WorkerSetup;
-const engine = new FusedEngine(setup.arch, { aliveGradient: setup.aliveGradient });
+const engine = new FusedEngine(setup.arch, { aliveGradient: setup.aliveGradient, kernel: setup.kernel });
 const port = parentPort!;
 
 port.on('message', (request: WorkerRequest) => {

@@ -63,6 +63,19 @@ const RAN_CONSTANT: u8 = 2;
 
 const TILE: i32 = 8; // rows per weight-gradient flush
 
+/**
+ * c + a b. Built with relaxed SIMD (build-kernel.ts's second binary), one fused multiply-add
+ * where the CPU has one (x86 FMA3, Arm): the dense layers' inner loops are these, and the
+ * plain SIMD128 build spends two instructions on each. relaxed_madd may or may not round once,
+ * by the host's choice: sums differ in their last bits from the plain build, within the
+ * tolerances by which the fused engine is tested equal to the tfjs step.
+ */
+// @ts-ignore: decorator
+@inline function madd(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
+  return f32x4.add(c, f32x4.mul(a, b));
+}
+
 export function configure(
   channels: i32,
   perception: i32,
@@ -403,10 +416,10 @@ function perceive(state: usize, n: i32, x: i32, y: i32, p: usize): void {
         if (load<i32>(tap) != k) break;
         const src = base + <usize>load<i32>(table + (<usize>load<i32>(tap, 4) << 2));
         const w = v128.load32_splat(tap, 12);
-        a0 = f32x4.add(a0, f32x4.mul(w, v128.load(src)));
-        a1 = f32x4.add(a1, f32x4.mul(w, v128.load(src, 16)));
-        a2 = f32x4.add(a2, f32x4.mul(w, v128.load(src, 32)));
-        a3 = f32x4.add(a3, f32x4.mul(w, v128.load(src, 48)));
+        a0 = madd(w, v128.load(src), a0);
+        a1 = madd(w, v128.load(src, 16), a1);
+        a2 = madd(w, v128.load(src, 32), a2);
+        a3 = madd(w, v128.load(src, 48), a3);
       }
       const dst = p + (<usize>(k * C + c) << 2);
       v128.store(dst, a0);
@@ -440,22 +453,22 @@ function denseRow(x: usize, rows: i32, m: usize, cols: i32, bias: usize, out: us
       const s = v128.load32_splat(x + (<usize>r << 2));
       const t = v128.load32_splat(x + (<usize>r << 2), 4);
       const next = row + stride;
-      a0 = f32x4.add(a0, f32x4.mul(s, v128.load(row)));
-      a1 = f32x4.add(a1, f32x4.mul(s, v128.load(row, 16)));
-      a2 = f32x4.add(a2, f32x4.mul(s, v128.load(row, 32)));
-      a3 = f32x4.add(a3, f32x4.mul(s, v128.load(row, 48)));
-      e0 = f32x4.add(e0, f32x4.mul(t, v128.load(next)));
-      e1 = f32x4.add(e1, f32x4.mul(t, v128.load(next, 16)));
-      e2 = f32x4.add(e2, f32x4.mul(t, v128.load(next, 32)));
-      e3 = f32x4.add(e3, f32x4.mul(t, v128.load(next, 48)));
+      a0 = madd(s, v128.load(row), a0);
+      a1 = madd(s, v128.load(row, 16), a1);
+      a2 = madd(s, v128.load(row, 32), a2);
+      a3 = madd(s, v128.load(row, 48), a3);
+      e0 = madd(t, v128.load(next), e0);
+      e1 = madd(t, v128.load(next, 16), e1);
+      e2 = madd(t, v128.load(next, 32), e2);
+      e3 = madd(t, v128.load(next, 48), e3);
       row = next + stride;
     }
     if (r < rows) {
       const s = v128.load32_splat(x + (<usize>r << 2));
-      a0 = f32x4.add(a0, f32x4.mul(s, v128.load(row)));
-      a1 = f32x4.add(a1, f32x4.mul(s, v128.load(row, 16)));
-      a2 = f32x4.add(a2, f32x4.mul(s, v128.load(row, 32)));
-      a3 = f32x4.add(a3, f32x4.mul(s, v128.load(row, 48)));
+      a0 = madd(s, v128.load(row), a0);
+      a1 = madd(s, v128.load(row, 16), a1);
+      a2 = madd(s, v128.load(row, 32), a2);
+      a3 = madd(s, v128.load(row, 48), a3);
     }
     v128.store(out + jo, f32x4.add(a0, e0));
     v128.store(out + jo, f32x4.add(a1, e1), 16);
@@ -489,14 +502,14 @@ function denseRow2(x0: usize, x1: usize, rows: i32, m: usize, cols: i32, bias: u
       const w1 = v128.load(row, 16);
       const w2 = v128.load(row, 32);
       const w3 = v128.load(row, 48);
-      a0 = f32x4.add(a0, f32x4.mul(s, w0));
-      a1 = f32x4.add(a1, f32x4.mul(s, w1));
-      a2 = f32x4.add(a2, f32x4.mul(s, w2));
-      a3 = f32x4.add(a3, f32x4.mul(s, w3));
-      e0 = f32x4.add(e0, f32x4.mul(t, w0));
-      e1 = f32x4.add(e1, f32x4.mul(t, w1));
-      e2 = f32x4.add(e2, f32x4.mul(t, w2));
-      e3 = f32x4.add(e3, f32x4.mul(t, w3));
+      a0 = madd(s, w0, a0);
+      a1 = madd(s, w1, a1);
+      a2 = madd(s, w2, a2);
+      a3 = madd(s, w3, a3);
+      e0 = madd(t, w0, e0);
+      e1 = madd(t, w1, e1);
+      e2 = madd(t, w2, e2);
+      e3 = madd(t, w3, e3);
       row += stride;
     }
     v128.store(out0 + jo, a0);
@@ -749,11 +762,11 @@ function addOuterProducts4(x: usize, xs: i32, y: usize, ys: i32, g: usize): void
     const end = row + (<usize>ys << 2);
     // Two output vectors an iteration (ys is a multiple of 16): half the loop's own overhead.
     for (; row < end; row += 32) {
-      const even = f32x4.add(f32x4.mul(x0, v128.load(v)), f32x4.mul(x2, v128.load(v, 32)));
-      const odd = f32x4.add(f32x4.mul(x1, v128.load(v, 16)), f32x4.mul(x3, v128.load(v, 48)));
+      const even = madd(x2, v128.load(v, 32), f32x4.mul(x0, v128.load(v)));
+      const odd = madd(x3, v128.load(v, 48), f32x4.mul(x1, v128.load(v, 16)));
       v128.store(row, f32x4.add(v128.load(row), f32x4.add(even, odd)));
-      const even2 = f32x4.add(f32x4.mul(x0, v128.load(v, 128)), f32x4.mul(x2, v128.load(v, 160)));
-      const odd2 = f32x4.add(f32x4.mul(x1, v128.load(v, 144)), f32x4.mul(x3, v128.load(v, 176)));
+      const even2 = madd(x2, v128.load(v, 160), f32x4.mul(x0, v128.load(v, 128)));
+      const odd2 = madd(x3, v128.load(v, 176), f32x4.mul(x1, v128.load(v, 144)));
       v128.store(row, f32x4.add(v128.load(row, 16), f32x4.add(even2, odd2)), 16);
       v += 256;
     }
@@ -944,10 +957,10 @@ export function backwardStep(t: i32, stepKey: u32, cellOffset: i32, gradNext: us
         const tap = tapPtr + (<usize>t << 4);
         const src = row + <usize>load<i32>(table + (<usize>(8 - load<i32>(tap, 4)) << 2)) + (<usize>(load<i32>(tap) * C) << 2) + o;
         const w = v128.load32_splat(tap, 12);
-        a0 = f32x4.add(a0, f32x4.mul(w, v128.load(src)));
-        a1 = f32x4.add(a1, f32x4.mul(w, v128.load(src, 16)));
-        a2 = f32x4.add(a2, f32x4.mul(w, v128.load(src, 32)));
-        a3 = f32x4.add(a3, f32x4.mul(w, v128.load(src, 48)));
+        a0 = madd(w, v128.load(src), a0);
+        a1 = madd(w, v128.load(src, 16), a1);
+        a2 = madd(w, v128.load(src, 32), a2);
+        a3 = madd(w, v128.load(src, 48), a3);
       }
       v128.store(gs + o, a0);
       v128.store(gs + o, a1, 16);
