@@ -257,6 +257,20 @@ describe('training a tiny sprite', () => {
     assert.equal(resumed.iteration, 3);
   });
 
+  it('decays the rate of a --minutes run at 70 % of its budget, once, and a resume keeps it decayed', async () => {
+    // The ~1 ms budget is spent by the first iteration: the decay is due from the second on.
+    const events: TrainEvent[] = [];
+    await train(tinyOptions('budget-decay', { iterations: 50, minutes: 1e-5, learningRate: 0.01 }), { onEvent: collect(events) });
+    const resumedEvents: TrainEvent[] = [];
+    await train(tinyOptions('budget-decay', { iterations: 3, minutes: 0, learningRate: 0.01, resume: true }), { onEvent: collect(resumedEvents) });
+    const rates = [...events, ...resumedEvents].flatMap((e) => (e.type === 'iteration' ? [e.learningRate] : []));
+    assert.deepEqual(rates.map((r) => Number(r.toPrecision(6))), [0.01, 0.001, 0.001], 'one decay (x0.1) after the budget share, kept across the resume');
+    // With --lr-decay-at given, the schedule is the user's: no budget decay.
+    const own = tinyOptions('budget-own-decay', { iterations: 50, minutes: 1e-5, decayAt: [40] });
+    assert.equal(own.budgetDecayShare, 0);
+    assert.equal(tinyOptions('no-budget', { iterations: 50 }).budgetDecayShare, 0);
+  });
+
   it('rejects a negative budget', () => {
     assert.throws(() => tinyOptions('bad-budget', { minutes: -1 }), (error: unknown) => error instanceof TrainerError && /minutes must be a number in \[0, 1000000\], got -1/.test(error.message));
   });

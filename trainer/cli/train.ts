@@ -53,7 +53,8 @@ training
   --pool-size <n>          sample pool size (default 0: no pool)
   --pool-damage <n>        pool: damage the best n samples of each batch (default 3 healing, 0 else)
   --lr <rate>              Adam learning rate (default 0.002)
-  --lr-decay-at <i,j,..>   iterations where the rate is multiplied by --lr-decay (default 70%)
+  --lr-decay-at <i,j,..>   iterations where the rate is multiplied by --lr-decay (default: at
+                           70% of --iterations, or of --minutes if that comes first)
   --lr-decay <f>           (default 0.1)
   --clip <norm>            clip gradients to this global norm instead of normalising each one
   --loss-steps <n>         average the loss over the last n states (default 8 persistence, 1 else)

@@ -35,6 +35,7 @@ export function headerProblem(header: unknown): string | null {
   if (header['firstLoss'] !== null && typeof header['firstLoss'] !== 'number') return 'firstLoss is neither a number nor null';
   if (typeof header['seconds'] !== 'number') return 'seconds is not a number';
   if (header['recoveries'] !== undefined && !isCount(header['recoveries'])) return 'recoveries is not a count';
+  if (header['budgetDecayAt'] !== undefined && !isCount(header['budgetDecayAt'])) return 'budgetDecayAt is not a count';
   const scale = header['learningRateScale'];
   if (scale !== undefined && !(typeof scale === 'number' && scale > 0 && scale <= 1)) return 'learningRateScale is not a number in (0, 1]';
   const blobs = header['blobs'];

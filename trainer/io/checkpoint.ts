@@ -60,6 +60,8 @@ export interface Checkpoint {
   /** Recoveries so far and the learning-rate multiplier they left (absent in older files: 0 and 1). */
   readonly recoveries?: number;
   readonly learningRateScale?: number;
+  /** The iteration a --minutes run's rate decayed at (optimizer.ts), absent until it has. */
+  readonly budgetDecayAt?: number;
 }
 
 interface BlobRef {

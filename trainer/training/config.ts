@@ -25,6 +25,8 @@ export const PRESETS: readonly TrainPreset[] = ['default', 'essay'];
 
 /** Growth's crop under `--preset essay`: the essay's "heavily cropped version" of the target. */
 export const ESSAY_CROP = 0.35;
+/** A --minutes run without --lr-decay-at decays its rate after this share of the budget. */
+export const BUDGET_DECAY_SHARE = 0.7;
 
 export interface TrainOptions {
   /** Path of the target image (PNG with alpha; JPEG/PNG without alpha: near-white is background). */
@@ -64,6 +66,12 @@ export interface TrainOptions {
    * weights seen (highest curriculum level, then lowest smoothed loss).
    */
   readonly minutes: number;
+  /**
+   * With a --minutes budget and no --lr-decay-at: the share of the budget after which the rate
+   * decays, if the iteration schedule has not decayed it yet (0: off). A budgeted run rarely
+   * reaches 70 % of --iterations, and without this it would never leave its first rate.
+   */
+  readonly budgetDecayShare: number;
   readonly batch: number;
   /** Distill's sample pool (0 = no pool: every batch starts fresh). */
   readonly poolSize: number;
@@ -209,6 +217,7 @@ export function resolveOptions(input: TrainOptionsInput): TrainOptions {
     gridHeight: input.gridHeight ?? size + 2 * TARGET_PADDING,
     iterations: input.iterations ?? 2000,
     minutes: input.minutes ?? 0,
+    budgetDecayShare: input.budgetDecayShare ?? (input.decayAt === undefined && (input.minutes ?? 0) > 0 ? BUDGET_DECAY_SHARE : 0),
     crop: input.crop ?? (essay && input.task === 'growth' ? ESSAY_CROP : 0),
     batch: input.batch ?? 8,
     poolSize: input.poolSize ?? 0,
@@ -248,6 +257,7 @@ export function resolveOptions(input: TrainOptionsInput): TrainOptions {
   }
   checkInteger('iterations', options.iterations, 0);
   checkNumber('minutes', options.minutes, 0, 1e6);
+  checkNumber('budget decay share', options.budgetDecayShare, 0, 1);
   checkNumber('crop', options.crop, 0, 1);
   if (options.crop > 0 && options.task !== 'growth') fail(`--crop is a growth start; a ${options.task} model starts from the whole target`);
   checkInteger('batch', options.batch, 1, 1024);

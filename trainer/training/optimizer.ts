@@ -36,6 +36,13 @@ export function learningRateAt(options: AdamOptions, iteration: number): number 
   return rate;
 }
 
+/** The schedule with its first decay moved to `budgetAt` when that is sooner (or added when it has none). */
+export function withBudgetDecay(decayAt: readonly number[], budgetAt: number): number[] {
+  if (decayAt.length === 0) return [budgetAt];
+  const first = Math.min(...decayAt);
+  return decayAt.map((at) => (at === first ? Math.min(at, budgetAt) : at));
+}
+
 export class Adam {
   readonly options: AdamOptions;
   /**
@@ -43,6 +50,12 @@ export class Adam {
    * (recovery.ts) and kept in checkpoints.
    */
   rateScale = 1;
+  /**
+   * Set once a --minutes run has used BUDGET_DECAY_SHARE of its budget (train.ts): the iteration
+   * from which the schedule's first decay applies, if that is sooner than its own. Kept in
+   * checkpoints.
+   */
+  budgetDecayAt: number | undefined;
   private step = 0;
   private m: tf.Tensor[] = [];
   private v: tf.Tensor[] = [];
@@ -53,7 +66,9 @@ export class Adam {
 
   /** The rate applied at training iteration `iteration` (counted from 0). */
   rateAt(iteration: number): number {
-    return learningRateAt(this.options, iteration) * this.rateScale;
+    const budget = this.budgetDecayAt;
+    const options = budget === undefined ? this.options : { ...this.options, decayAt: withBudgetDecay(this.options.decayAt, budget) };
+    return learningRateAt(options, iteration) * this.rateScale;
   }
 
   /** L2 norm of every gradient (reported, and checked for NaN/Inf before any update). */

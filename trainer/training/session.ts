@@ -69,6 +69,7 @@ export function openSession(run: OpenedRun, options: TrainOptions): Session {
   });
   if (saved) adam.restore({ step: saved.adamStep, m: saved.adamM, v: saved.adamV }, network.variables.map((v) => v.shape));
   adam.rateScale = saved?.learningRateScale ?? 1;
+  adam.budgetDecayAt = saved?.budgetDecayAt;
   const curriculum = new Curriculum(options.curriculum, saved?.curriculum);
   const pool: (Float32Array | null)[] =
     options.poolSize > 0 ? (saved?.pool.length === options.poolSize ? [...saved.pool] : new Array<Float32Array | null>(options.poolSize).fill(null)) : [];
@@ -122,6 +123,7 @@ export function snapshot(run: OpenedRun, session: Session, options: TrainOptions
     target: { width: run.target.width, height: run.target.height, rgba: run.target.rgba },
     recoveries: history.recoveries,
     learningRateScale: adam.rateScale,
+    ...(adam.budgetDecayAt !== undefined ? { budgetDecayAt: adam.budgetDecayAt } : {}),
   };
 }
 
