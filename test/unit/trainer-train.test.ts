@@ -14,7 +14,7 @@ import { createArchitecture, decodeModel } from '../../runtime/format/index.js';
 import { runSteps, startState } from '../../runtime/reference/index.js';
 import { selectBackend } from '../../trainer/model/backend.js';
 import { CHECKPOINT_FILE, PREVIOUS_CHECKPOINT_FILE } from '../../trainer/io/checkpoint.js';
-import type { TrainOptions, TrainOptionsInput } from '../../trainer/training/config.js';
+import { resumedBudgetDecayShare, type TrainOptions, type TrainOptionsInput } from '../../trainer/training/config.js';
 import { TrainerError } from '../../trainer/errors.js';
 import { TrainableNetwork } from '../../trainer/model/network.js';
 import { hashRollout } from '../../trainer/training/hash-rollout.js';
@@ -268,7 +268,15 @@ describe('training a tiny sprite', () => {
     // With --lr-decay-at given, the schedule is the user's: no budget decay.
     const own = tinyOptions('budget-own-decay', { iterations: 50, minutes: 1e-5, decayAt: [40] });
     assert.equal(own.budgetDecayShare, 0);
-    assert.equal(tinyOptions('no-budget', { iterations: 50 }).budgetDecayShare, 0);
+    // A resume keeps the run's own choice unless it sets --lr-decay-at; a checkpoint from before
+    // the share existed had it exactly when its schedule was the default.
+    const defaulted = tinyOptions('no-budget', { iterations: 50 });
+    assert.equal(defaulted.budgetDecayShare, 0.7, 'recorded even without a budget: a resume may add one');
+    assert.equal(resumedBudgetDecayShare(defaulted, undefined), 0.7);
+    assert.equal(resumedBudgetDecayShare(defaulted, [10]), 0);
+    const { budgetDecayShare: _dropped, ...older } = defaulted;
+    assert.equal(resumedBudgetDecayShare(older as unknown as TrainOptions, undefined), 0.7, 'old checkpoint, default schedule');
+    assert.equal(resumedBudgetDecayShare({ ...older, decayAt: [20] } as unknown as TrainOptions, undefined), 0, 'old checkpoint, its own schedule');
   });
 
   it('rejects a negative budget', () => {

@@ -6,7 +6,7 @@
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { loadCheckpoint } from '../io/checkpoint.js';
-import { baseName, resolveOptions, type TrainOptions, type TrainOptionsInput } from '../training/config.js';
+import { baseName, resolveOptions, resumedBudgetDecayShare, type TrainOptions, type TrainOptionsInput } from '../training/config.js';
 import type { CurriculumOptions } from '../training/curriculum.js';
 import { TrainerError } from '../errors.js';
 import { createReporter } from './progress.js';
@@ -265,6 +265,7 @@ export async function optionsFromArgs(values: Values): Promise<TrainOptions> {
     ...explicit,
     runDir,
     curriculum: { ...saved.curriculum, ...explicit.curriculum },
+    budgetDecayShare: resumedBudgetDecayShare(saved, explicit.decayAt),
     resume: true,
   } as TrainOptionsInput);
 }

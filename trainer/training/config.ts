@@ -67,9 +67,9 @@ export interface TrainOptions {
    */
   readonly minutes: number;
   /**
-   * With a --minutes budget and no --lr-decay-at: the share of the budget after which the rate
-   * decays, if the iteration schedule has not decayed it yet (0: off). A budgeted run rarely
-   * reaches 70 % of --iterations, and without this it would never leave its first rate.
+   * Without --lr-decay-at: the share of a --minutes budget after which the rate decays, if the
+   * iteration schedule has not decayed it yet (0: off, the schedule is the user's). A budgeted
+   * run rarely reaches 70 % of --iterations, and without this it would never leave its first rate.
    */
   readonly budgetDecayShare: number;
   readonly batch: number;
@@ -170,6 +170,23 @@ function checkNumber(name: string, value: number, min: number, max: number): voi
   if (!(value >= min && value <= max)) fail(`${name} must be a number in [${min}, ${max}], got ${value}`);
 }
 
+/** The iteration schedule `resolveOptions` gives a run of `iterations` without --lr-decay-at. */
+export function defaultDecayAt(iterations: number): number[] {
+  return [Math.round(iterations * 0.7)];
+}
+
+/**
+ * A resume's budget decay share: none when this invocation sets --lr-decay-at, else the run's own;
+ * checkpoints written before the share existed had it on exactly when their schedule was the default.
+ */
+export function resumedBudgetDecayShare(saved: TrainOptions, explicitDecayAt: readonly number[] | undefined): number {
+  if (explicitDecayAt !== undefined) return 0;
+  const recorded = (saved as Partial<TrainOptions>).budgetDecayShare;
+  if (recorded !== undefined) return recorded;
+  const defaulted = defaultDecayAt(saved.iterations);
+  return saved.decayAt.length === defaulted.length && saved.decayAt.every((at, i) => at === defaulted[i]) ? BUDGET_DECAY_SHARE : 0;
+}
+
 /** Fills in defaults and checks every value; throws `TrainerError('bad-option')` naming the option. */
 export function resolveOptions(input: TrainOptionsInput): TrainOptions {
   if (!TASKS.includes(input.task)) fail(`unknown task ${JSON.stringify(input.task)}: use one of ${TASKS.join(', ')}`);
@@ -217,13 +234,15 @@ export function resolveOptions(input: TrainOptionsInput): TrainOptions {
     gridHeight: input.gridHeight ?? size + 2 * TARGET_PADDING,
     iterations: input.iterations ?? 2000,
     minutes: input.minutes ?? 0,
-    budgetDecayShare: input.budgetDecayShare ?? (input.decayAt === undefined && (input.minutes ?? 0) > 0 ? BUDGET_DECAY_SHARE : 0),
+    // Kept in the checkpoint's options, so a resume (which lays flags over them) knows whether
+    // the schedule was the default one; it applies only while a --minutes budget is set.
+    budgetDecayShare: input.budgetDecayShare ?? (input.decayAt === undefined ? BUDGET_DECAY_SHARE : 0),
     crop: input.crop ?? (essay && input.task === 'growth' ? ESSAY_CROP : 0),
     batch: input.batch ?? 8,
     poolSize: input.poolSize ?? 0,
     poolDamage: input.poolDamage ?? (input.task === 'healing' ? 3 : 0),
     learningRate: input.learningRate ?? 2e-3,
-    decayAt: input.decayAt ?? [Math.round((input.iterations ?? 2000) * 0.7)],
+    decayAt: input.decayAt ?? defaultDecayAt(input.iterations ?? 2000),
     decayFactor: input.decayFactor ?? 0.1,
     gradients: input.gradients ?? { kind: 'normalize' },
     lossSteps: input.lossSteps ?? (input.task === 'persistence' ? 8 : 1),
