@@ -69,7 +69,6 @@ interface KernelExports {
   backwardStep(step: number, key: number, cellOffset: number, gradNext: number, gradState: number, needInput: number): void;
 }
 
-
 const PAGE = 65536;
 
 /** values[n, c] *= keep[n]: a bite on a state, and its adjoint on that state's gradient. */

@@ -27,7 +27,12 @@ export class Budget {
 
   /** True once `seconds` of training have used the budget up. */
   spent(seconds: number): boolean {
-    return this.limited && seconds >= this.minutes * 60;
+    return this.reached(seconds, 1);
+  }
+
+  /** True once `seconds` of training have used `share` of the budget (never without one). */
+  reached(seconds: number, share: number): boolean {
+    return this.limited && seconds >= share * this.minutes * 60;
   }
 
   /** Training seconds left (for the iteration event), undefined without a budget. */

@@ -25,7 +25,10 @@ export const PRESETS: readonly TrainPreset[] = ['default', 'essay'];
 
 /** Growth's crop under `--preset essay`: the essay's "heavily cropped version" of the target. */
 export const ESSAY_CROP = 0.35;
-/** A --minutes run without --lr-decay-at decays its rate after this share of the budget. */
+/**
+ * Without --lr-decay-at the rate decays after this share of the run: of --iterations, or of a
+ * --minutes budget if that comes first.
+ */
 export const BUDGET_DECAY_SHARE = 0.7;
 
 export interface TrainOptions {
@@ -172,7 +175,7 @@ function checkNumber(name: string, value: number, min: number, max: number): voi
 
 /** The iteration schedule `resolveOptions` gives a run of `iterations` without --lr-decay-at. */
 export function defaultDecayAt(iterations: number): number[] {
-  return [Math.round(iterations * 0.7)];
+  return [Math.round(iterations * BUDGET_DECAY_SHARE)];
 }
 
 /**

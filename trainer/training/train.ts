@@ -179,9 +179,8 @@ export async function train(options: TrainOptions, hooks: TrainHooks = {}): Prom
     const budgetLeft = budget.left(history.seconds);
     // A budgeted run's decay: once BUDGET_DECAY_SHARE of the budget is spent, if the iteration
     // schedule has not decayed the rate yet (the next iteration is the first at the lower rate).
-    if (options.budgetDecayShare > 0 && options.minutes > 0 && adam.budgetDecayAt === undefined && history.seconds >= options.budgetDecayShare * options.minutes * 60) {
-      if (options.decayAt.every((at) => iteration < at)) adam.budgetDecayAt = iteration;
-    }
+    const decayDue = options.budgetDecayShare > 0 && adam.budgetDecayAt === undefined && budget.reached(history.seconds, options.budgetDecayShare);
+    if (decayDue && options.decayAt.every((at) => iteration < at)) adam.budgetDecayAt = iteration;
     emit({
       type: 'iteration',
       iteration,
