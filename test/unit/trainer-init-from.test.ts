@@ -1,6 +1,7 @@
 /**
  * Fine tuning and the last level's rollout length: `--init-from FILE.nca` starts a fresh run from
- * a trained model's weights (refusing ones that do not fit, naming why), and `--steps MIN-MAX`
+ * a trained model's weights (refusing ones that do not fit, naming why; widening into a wider
+ * hidden layer without changing the step), and `--steps MIN-MAX`
  * sets the rollout length of the curriculum's last level.
  */
 import assert from 'node:assert/strict';
@@ -9,6 +10,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parseArgs } from 'node:util';
 import { decodeModel } from '../../runtime/format/index.js';
+import { runSteps, startState } from '../../runtime/reference/index.js';
 import { explicitOptions, FLAGS } from '../../trainer/cli/train.js';
 import { resolveOptions } from '../../trainer/training/config.js';
 import { defaultDifficulty } from '../../trainer/training/curriculum.js';
@@ -41,8 +43,37 @@ describe('--init-from', () => {
     await train(source);
     await assert.rejects(train(tinyOptions(folder(), 'other-rule', { rule: 'essay', initFrom: source.out })), isTrainerError('bad-option', /do not fit this run: .*update/));
     await assert.rejects(train(tinyOptions(folder(), 'other-hidden', { hidden: 32, initFrom: source.out })), isTrainerError('bad-option', /layer 0 is 48->128 relu, the run's is 48->32 relu/));
+    await assert.rejects(train(tinyOptions(folder(), 'narrower', { hidden: 96, initFrom: source.out })), isTrainerError('bad-option', /48->128 relu, the run's is 48->96 relu/));
     await assert.rejects(train(tinyOptions(folder(), 'missing', { initFrom: join(folder(), 'nope.nca') })), isTrainerError('bad-option', /--init-from: .*nope\.nca/));
   });
+});
+
+describe('--init-from into a wider --hidden', () => {
+  for (const rule of ['distill', 'essay'] as const) {
+    it(`keeps the ${rule} model's step exactly and adds units that start silent`, async () => {
+      const source = tinyOptions(folder(), `narrow-${rule}`, { rule, iterations: 3 });
+      assert.equal((await train(source)).status, 'completed');
+      const narrow = decodeModel(new Uint8Array(await readFile(source.out)));
+      const width = narrow.architecture.layers[0]!.outputs + 16;
+      const wide = tinyOptions(folder(), `wide-${rule}`, { rule, hidden: width, iterations: 1, learningRate: 0, initFrom: source.out, seed: 5 });
+      assert.equal((await train(wide)).status, 'completed');
+      const widened = decodeModel(new Uint8Array(await readFile(wide.out)));
+      const [hidden, output] = widened.architecture.layers;
+      assert.equal(hidden!.outputs, width);
+      const units = narrow.architecture.layers[0]!.outputs;
+      for (let o = 0; o < output!.outputs; o++) {
+        const row = output!.weights.subarray(o * width, (o + 1) * width);
+        assert.deepEqual(row.subarray(0, units), narrow.architecture.layers[1]!.weights.subarray(o * units, (o + 1) * units), `output ${o}: the model's units`);
+        assert.ok(row.subarray(units).every((w) => w === 0), `output ${o}: the extra units are silent`);
+      }
+      assert.ok(hidden!.weights.subarray(units * hidden!.inputs).some((w) => w !== 0), 'the extra units read their inputs, so they can learn');
+      const start = startState(narrow);
+      const a = runSteps(narrow.architecture, start, { seed: 3, steps: 12 });
+      const b = runSteps(widened.architecture, start, { seed: 3, steps: 12 });
+      assert.deepEqual(b.data, a.data, 'the widened network computes the same step');
+      assert.ok(a.data.some((v) => v !== 0), 'the compared states are not empty');
+    });
+  }
 });
 
 describe('--steps', () => {

@@ -62,8 +62,9 @@ training
                            the plain loss); above 1 life outside the sprite costs more
   --alive-gradient <g>     ramp (default) | constant: how dead cells pass gradients (essay rule)
   --init <i>               keep (default) | random: essay rule's first weights (keep = persist)
-  --init-from <file.nca>   start from this model's weights (same rule, channels, hidden): fine
-                           tuning, e.g. healing from a model that persists
+  --init-from <file.nca>   start from this model's weights (same rule and channels; --hidden
+                           the same or wider, the extra units starting silent): fine tuning,
+                           e.g. healing from a model that persists
   --steps <min-max>        rollout length at the curriculum's last level (default per task:
                            growth 64-96, persistence 96-160, healing 64-96)
   --levels <n>             curriculum levels (default 5)
