@@ -16,7 +16,7 @@ import { TrainerError } from '../errors.js';
  * Whether `model`'s two-layer network fits inside `run`'s as its first hidden units: the same
  * inputs, outputs and activations, and a hidden layer at least as wide.
  */
-export function canWiden(run: Architecture, model: Architecture): boolean {
+function canWiden(run: Architecture, model: Architecture): boolean {
   if (run.layers.length !== 2 || model.layers.length !== 2) return false;
   const [runHidden, runOutput] = run.layers as [DenseLayer, DenseLayer];
   const [hidden, output] = model.layers as [DenseLayer, DenseLayer];
