@@ -7,10 +7,14 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { decodeModel } from '../../runtime/format/index.js';
+import { explicitOptions, FLAGS } from '../../trainer/cli/train.js';
 import type { NcaModel } from '../../runtime/format/types.js';
 import { loadGridImage } from '../../trainer/eval/inputs.js';
+import type { Stepper } from '../../trainer/eval/stepper.js';
+import { cloneState } from '../../runtime/reference/index.js';
 import { loadCheckpoint } from '../../trainer/io/checkpoint.js';
 import { selectBackend } from '../../trainer/model/backend.js';
 import type { TrainOptions, TrainOptionsInput } from '../../trainer/training/config.js';
@@ -64,11 +68,51 @@ describe('the held-in check', () => {
   it('scores a real model as nca eval does: the gallery dragon passes, with its headline figure', async () => {
     const model = decodeModel(await readFile(join(import.meta.dirname, '..', '..', 'demo', 'models', 'dragon-persist.nca')));
     const { state } = await loadGridImage(join(import.meta.dirname, '..', '..', 'demo', 'sprites', 'dragon.png'), model);
-    const result = await runCheck(model, state, 123);
+    // Without the confirmation to step 1,000 (its logic is the next test's, on scripted dynamics):
+    // the reference step's 500 steps are what this test can afford.
+    const result = await runCheck(model, state, 123, { confirmLongSteps: 0 });
     assert.equal(result.verdict, 'pass', result.reasons.join('; '));
     assert.equal(result.iteration, 123);
     assert.match(result.scoreText, /^PSNR \d+\.\d dB at step 500$/);
     assert.ok(result.score > 20 && result.seconds > 0);
+  });
+
+  it('confirms a pass to --check-long: a model that holds 500 steps and then fades fails, with the step that failed', async () => {
+    const model = decodeModel(await readFile(join(import.meta.dirname, '..', '..', 'demo', 'models', 'dragon-persist.nca')));
+    const { state } = await loadGridImage(join(import.meta.dirname, '..', '..', 'demo', 'sprites', 'dragon.png'), model);
+    // Scripted dynamics: the target itself up to step `until`, an empty grid after it.
+    const holdingUntil = (until: number) => (): Stepper => {
+      let at = 0;
+      return {
+        step: (n) => void (at += n),
+        readState: () => (at <= until ? cloneState(state) : { ...state, data: new Float32Array(state.data.length) }),
+        damage: () => undefined,
+        reset: () => void (at = 0),
+      };
+    };
+    const fading = holdingUntil(700);
+    const held = await runCheck(model, state, 7, { createStepper: holdingUntil(Infinity), confirmLongSteps: 1000 });
+    assert.equal(held.verdict, 'pass', held.reasons.join('; '));
+    assert.match(held.scoreText, /^PSNR \d+\.\d dB at step 1000$/, 'the headline is taken at the confirmed horizon');
+    const confirmed = await runCheck(model, state, 7, { createStepper: fading, confirmLongSteps: 1000 });
+    assert.equal(confirmed.verdict, 'fail');
+    assert.ok(confirmed.reasons.some((r) => /^persistence \(confirming to step 1000\): .*step 1000/.test(r)), confirmed.reasons.join('; '));
+    assert.match(confirmed.scoreText, /at step 1000$/);
+    // The same model within the check's own 500 steps, or with the confirmation off, passes.
+    for (const confirmLongSteps of [0, 500]) {
+      const quick = await runCheck(model, state, 7, { createStepper: fading, confirmLongSteps });
+      assert.equal(quick.verdict, 'pass', quick.reasons.join('; '));
+      assert.match(quick.scoreText, /at step 500$/);
+    }
+  });
+
+  it('--check-long is a checked option, default nca eval\'s 1,000', () => {
+    assert.equal(resolveOptions({ target: 'x.png', task: 'healing' }).checkLong, 1000);
+    assert.equal(resolveOptions({ target: 'x.png', task: 'healing', checkLong: 2000 }).checkLong, 2000);
+    assert.throws(() => resolveOptions({ target: 'x.png', task: 'healing', checkLong: -1 }), /check long run/);
+    assert.throws(() => resolveOptions({ target: 'x.png', task: 'healing', checkLong: 1.5 }), /check long run/);
+    const values = parseArgs({ args: ['--check-long', '2000'], options: FLAGS, strict: true, allowPositionals: false }).values;
+    assert.equal(explicitOptions(values).checkLong, 2000, 'the flag reaches the options');
   });
 
   it('runs inside training and puts its score on the iteration events; a model that fails says why', async () => {

@@ -73,6 +73,8 @@ training
   --diverge-factor <f>     a loss above f x the first loss is divergence (default 10)
   --check-every <n>        held-in check every n iterations: the eval's scoring with a shorter
                            long run, shown on the progress line (default 200; 0 = never)
+  --check-long <n>         a passing check (persistence, healing) counts only once the undamaged
+                           run holds to step n too (default 1000, nca eval's; 0 = no confirmation)
   --no-early-stop          train on after a check passes at the last curriculum level
                            (default: stop there and export)
   --max-recoveries <n>     a dead or diverged run restarts from its last healthy state with half
@@ -131,6 +133,7 @@ export const FLAGS = {
   'curriculum-patience': { type: 'string' },
   'diverge-factor': { type: 'string' },
   'check-every': { type: 'string' },
+  'check-long': { type: 'string' },
   'no-early-stop': { type: 'boolean' },
   'max-recoveries': { type: 'string' },
   seed: { type: 'string' },
@@ -228,6 +231,7 @@ export function explicitOptions(values: Values): Partial<TrainOptionsInput> {
     lastLevelSteps: lastLevelSteps(values.steps),
     divergeFactor: number(values, 'diverge-factor'),
     checkEvery: number(values, 'check-every'),
+    checkLong: number(values, 'check-long'),
     earlyStop: values['no-early-stop'] === true ? false : undefined,
     maxRecoveries: number(values, 'max-recoveries'),
     seed: number(values, 'seed'),

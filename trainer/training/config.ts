@@ -8,6 +8,7 @@ import type { Task, TensorDType } from '../../runtime/format/types.js';
 import type { TrainBackendRequest } from '../model/backend.js';
 import { defaultDifficulty, essayDifficulty, type CurriculumOptions } from './curriculum.js';
 import { TrainerError } from '../errors.js';
+import { DEFAULT_LONG_STEPS } from '../eval/evaluate.js';
 import type { GradientTreatment } from './optimizer.js';
 import type { ActivationMemory, AliveGradient } from '../model/step.js';
 
@@ -113,6 +114,11 @@ export interface TrainOptions {
    * score. Checks are spaced so they take at most about an eighth of the training time.
    */
   readonly checkEvery: number;
+  /**
+   * A passing check is confirmed by the undamaged run to this step before it counts (persistence
+   * and healing; 0 or at most the check's own 500: no confirmation). Default `nca eval`'s 1,000.
+   */
+  readonly checkLong: number;
   /** Stop and export once a check passes at the curriculum's last level (`--no-early-stop`: train on). */
   readonly earlyStop: boolean;
   /**
@@ -256,6 +262,7 @@ export function resolveOptions(input: TrainOptionsInput): TrainOptions {
     curriculum,
     divergeFactor: input.divergeFactor ?? 10,
     checkEvery: input.checkEvery ?? 200,
+    checkLong: input.checkLong ?? DEFAULT_LONG_STEPS,
     earlyStop: input.earlyStop ?? true,
     maxRecoveries: input.maxRecoveries ?? 3,
     seed: input.seed ?? 1,
@@ -302,6 +309,7 @@ export function resolveOptions(input: TrainOptionsInput): TrainOptions {
   }
   checkNumber('diverge factor', options.divergeFactor, 1, Infinity);
   checkInteger('check interval', options.checkEvery, 0);
+  checkInteger('check long run', options.checkLong, 0, 100_000);
   if (typeof options.earlyStop !== 'boolean') fail(`early stop must be true or false, got ${JSON.stringify(options.earlyStop)}`);
   checkInteger('max recoveries', options.maxRecoveries, 0, 100);
   checkInteger('seed', options.seed, 0, 0xffff_ffff);

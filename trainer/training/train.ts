@@ -224,7 +224,8 @@ export async function train(options: TrainOptions, hooks: TrainHooks = {}): Prom
     if (iteration % options.checkpointEvery === 0) await files.checkpoint();
     if (options.previewEvery > 0 && iteration % options.previewEvery === 0) await files.preview();
     if (schedule.due(iteration, history.seconds)) {
-      const result = await (hooks.check ?? runCheck)(exportedModelOf(run, session, options), setting.image, iteration);
+      const model = exportedModelOf(run, session, options);
+      const result = await (hooks.check ? hooks.check(model, setting.image, iteration) : runCheck(model, setting.image, iteration, { confirmLongSteps: options.checkLong }));
       history.seconds += result.seconds;
       schedule.done(iteration, history.seconds, result.seconds);
       check = { iteration, verdict: result.verdict, score: result.score, scoreText: result.scoreText };
