@@ -61,7 +61,8 @@ training
   --background-weight <w>  weight of the alpha error where the target is transparent (default 1,
                            the plain loss); above 1 life outside the sprite costs more
   --alive-gradient <g>     ramp (default) | constant: how dead cells pass gradients (essay rule)
-  --init <i>               keep (default) | random: essay rule's first weights (keep = persist)
+  --init <i>               keep (default) | identity | random: essay rule's first weights (keep =
+                           persist, snapping values to 0.06 or 0.93; identity = keep every value)
   --init-from <file.nca>   start from this model's weights (same rule and channels; --hidden
                            the same or wider, the extra units starting silent): fine tuning,
                            e.g. healing from a model that persists

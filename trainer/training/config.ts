@@ -97,7 +97,7 @@ export interface TrainOptions {
    * trainer/model/init.ts) or `random` (Glorot, zero biases; the only choice for Distill's rule, whose
    * zero last layer already starts by doing nothing).
    */
-  readonly init: 'keep' | 'random';
+  readonly init: 'keep' | 'identity' | 'random';
   /**
    * A `.nca` whose weights a fresh run starts from instead of `init` (fine tuning; '' = none).
    * Its rule, channels and hidden size must be the run's. Ignored on --resume (the checkpoint's).
@@ -319,7 +319,7 @@ export function resolveOptions(input: TrainOptionsInput): TrainOptions {
   if (!TRAIN_ENGINES.includes(options.engine)) fail(`unknown engine ${JSON.stringify(options.engine)}: use ${TRAIN_ENGINES.join(', ')}`);
   checkInteger('threads', options.threads, 1, 256);
   if (!['auto', 'save', 'recompute'].includes(options.memory)) fail(`unknown memory mode ${JSON.stringify(options.memory)}`);
-  if (!['keep', 'random'].includes(options.init)) fail(`unknown init ${JSON.stringify(options.init)}: use keep or random`);
+  if (!['keep', 'identity', 'random'].includes(options.init)) fail(`unknown init ${JSON.stringify(options.init)}: use keep, identity or random`);
   if (!['constant', 'ramp'].includes(options.aliveGradient)) fail(`unknown alive gradient ${JSON.stringify(options.aliveGradient)}: use constant or ramp`);
   if (!['f32', 'f16', 'int8'].includes(options.precision)) fail(`unknown precision ${JSON.stringify(options.precision)}: use f32, f16 or int8`);
   checkInteger('checkpoint interval', options.checkpointEvery, 1);

@@ -12,7 +12,7 @@ import { removeStaleTemporaries } from '../io/atomic.js';
 import { loadCheckpoint, type Checkpoint, type LoadedCheckpoint } from '../io/checkpoint.js';
 import { loadTarget, type TargetImage } from '../io/target.js';
 import { selectBackend, type TrainBackendSelection } from '../model/backend.js';
-import { keepInit } from '../model/init.js';
+import { canIdentityInit, IDENTITY_UNITS, identityInit, keepInit } from '../model/init.js';
 import { weightsFrom } from '../model/init-from.js';
 import { readModel } from '../eval/inputs.js';
 import { identityDifferences, type RunIdentity, type TrainOptions } from './config.js';
@@ -85,10 +85,17 @@ export async function openRun(options: TrainOptions, emit: Emit): Promise<Opened
   } catch (error) {
     throw new TrainerError('bad-option', `cannot build the ${options.rule} architecture: ${(error as Error).message}`, { cause: error });
   }
-  // Fresh essay-rule weights start by keeping what is there (see trainer/model/init.ts), or
+  // Fresh essay-rule weights start by keeping what is there (`keep` coarsely, `identity` closely:
+  // see trainer/model/init.ts), or
   // from a trained model's (--init-from).
   if (!saved && options.initFrom !== '') arch = weightsFrom(arch, await readInitModel(options.initFrom), options.initFrom);
   else if (!saved && options.init === 'keep') arch = keepInit(arch);
+  else if (!saved && options.init === 'identity') {
+    if (!canIdentityInit(arch)) {
+      throw new TrainerError('bad-option', `--init identity needs the essay rule and at least ${IDENTITY_UNITS.length} hidden units per channel (${IDENTITY_UNITS.length * arch.channels} for ${arch.channels} channels), got the ${options.rule} rule with ${arch.layers[0]!.outputs}`);
+    }
+    arch = identityInit(arch);
+  }
   let target: RunTarget;
   if (options.target !== '') {
     const loadedTarget = await loadTarget(options.target, options.size, arch);
