@@ -10,6 +10,7 @@ import type { Architecture } from '../../runtime/format/types.js';
 import { runSteps, type CaState } from '../../runtime/reference/index.js';
 import { canIdentityInit, canKeepInit, IDENTITY_UNITS, identityInit, keepInit } from '../../trainer/model/init.js';
 import { Rng } from '../../trainer/training/rng.js';
+import { IDENTITY_LEARNING_RATE, resolveOptions } from '../../trainer/training/config.js';
 import { train } from '../../trainer/training/train.js';
 import { tinyOptions, trainingFolder } from './trainer-helpers.js';
 
@@ -110,5 +111,11 @@ describe('--init identity in a run', () => {
     assert.equal(ran.status, 'completed');
     await assert.rejects(train(tinyOptions(folder(), 'narrow', { rule: 'essay', init: 'identity', hidden: 32 })), /--init identity needs .*48 for 16 channels.*with 32/);
     await assert.rejects(train(tinyOptions(folder(), 'distill', { init: 'identity' })), /--init identity needs the essay rule/);
+  });
+
+  it('comes with its own default rate, a quarter of the default; --lr still wins', () => {
+    assert.equal(resolveOptions({ target: 'x.png', task: 'persistence', init: 'identity' }).learningRate, IDENTITY_LEARNING_RATE);
+    assert.equal(resolveOptions({ target: 'x.png', task: 'persistence' }).learningRate, 4 * IDENTITY_LEARNING_RATE);
+    assert.equal(resolveOptions({ target: 'x.png', task: 'persistence', init: 'identity', learningRate: 0.001 }).learningRate, 0.001);
   });
 });

@@ -52,7 +52,7 @@ training
   --pool                   Distill's sample pool of 1024 (same as --pool-size 1024)
   --pool-size <n>          sample pool size (default 0: no pool)
   --pool-damage <n>        pool: damage the best n samples of each batch (default 3 healing, 0 else)
-  --lr <rate>              Adam learning rate (default 0.002)
+  --lr <rate>              Adam learning rate (default 0.002; 0.0005 with --init identity)
   --lr-decay-at <i,j,..>   iterations where the rate is multiplied by --lr-decay (default: at
                            70% of --iterations, or of --minutes if that comes first)
   --lr-decay <f>           (default 0.1)
