@@ -81,7 +81,7 @@ describe('bad inputs fail before training starts', () => {
       [{ size: 40, gridWidth: 30 }, /grid 30x72 is smaller than the target size 40/],
       [{ hidden: 0 }, /hidden must be an integer/],
       [{ size: 0 }, /size must be an integer in 1\.\.1024/],
-      [{ init: 'zeros' as 'keep' }, /unknown init "zeros": use keep or random/],
+      [{ init: 'zeros' as 'keep' }, /unknown init "zeros": use keep, identity or random/],
       [{ aliveGradient: 'soft' as 'ramp' }, /unknown alive gradient "soft": use constant or ramp/],
     ];
     for (const [overrides, pattern] of bad) {
