@@ -71,54 +71,52 @@ export function canIdentityInit(arch: Architecture): boolean {
 /** The near-identity weights described above, on top of `arch`'s random ones; `arch` unchanged if it does not apply. */
 export function identityInit(arch: Architecture): Architecture {
   if (!canIdentityInit(arch)) return arch;
-  const k = arch.kernels.length;
-  const identity = identityKernel(arch);
   const [hidden, output] = arch.layers as [DenseLayer, DenseLayer];
   const w0 = Float32Array.from(hidden.weights);
   const b0 = Float32Array.from(hidden.bias);
   const w1 = new Float32Array(output.weights.length);
-  const b1 = new Float32Array(output.outputs);
   for (let c = 0; c < arch.channels; c++) {
-    const input = arch.perceptionOrder === 'channel-major' ? c * k + identity : identity * arch.channels + c;
     IDENTITY_UNITS.forEach(({ gain, centre, weight }, u) => {
       const unit = c * IDENTITY_UNITS.length + u;
-      w0.fill(0, unit * hidden.inputs, (unit + 1) * hidden.inputs);
-      w0[unit * hidden.inputs + input] = gain;
-      b0[unit] = -gain * centre;
+      readOwnValue(arch, w0, b0, unit, c, gain, centre);
       w1[c * output.inputs + unit] = weight;
     });
   }
-  return {
-    ...arch,
-    layers: [
-      { ...hidden, weights: w0, bias: b0 },
-      { ...output, weights: w1, bias: b1 },
-    ],
-  };
+  return withFirstWeights(arch, w0, b0, w1);
 }
 
 /** The weights described above, on top of `arch`'s random ones; `arch` unchanged if it does not apply. */
 export function keepInit(arch: Architecture): Architecture {
   if (!canKeepInit(arch)) return arch;
-  const k = arch.kernels.length;
-  const identity = identityKernel(arch);
   const [hidden, output] = arch.layers as [DenseLayer, DenseLayer];
   const w0 = Float32Array.from(hidden.weights);
   const b0 = Float32Array.from(hidden.bias);
   const w1 = Float32Array.from(output.weights, (w) => w * RANDOM_OUTPUT_SCALE);
-  const b1 = new Float32Array(output.outputs);
   for (let c = 0; c < arch.channels; c++) {
-    const input = arch.perceptionOrder === 'channel-major' ? c * k + identity : identity * arch.channels + c;
-    w0.fill(0, c * hidden.inputs, (c + 1) * hidden.inputs);
-    w0[c * hidden.inputs + input] = GAIN;
-    b0[c] = -GAIN / 2;
+    readOwnValue(arch, w0, b0, c, c, GAIN, 1 / 2);
     for (let o = 0; o < output.outputs; o++) w1[o * output.inputs + c] = o === c ? READBACK : 0;
   }
+  return withFirstWeights(arch, w0, b0, w1);
+}
+
+/** Makes hidden unit `unit` read channel `c`'s own value alone: atan(gain (s_c - centre)). */
+function readOwnValue(arch: Architecture, w0: Float32Array, b0: Float32Array, unit: number, c: number, gain: number, centre: number): void {
+  const inputs = arch.layers[0]!.inputs;
+  const identity = identityKernel(arch);
+  const input = arch.perceptionOrder === 'channel-major' ? c * arch.kernels.length + identity : identity * arch.channels + c;
+  w0.fill(0, unit * inputs, (unit + 1) * inputs);
+  w0[unit * inputs + input] = gain;
+  b0[unit] = -gain * centre;
+}
+
+/** `arch` with these hidden weights and biases and output weights, the output biases zero. */
+function withFirstWeights(arch: Architecture, w0: Float32Array, b0: Float32Array, w1: Float32Array): Architecture {
+  const [hidden, output] = arch.layers as [DenseLayer, DenseLayer];
   return {
     ...arch,
     layers: [
       { ...hidden, weights: w0, bias: b0 },
-      { ...output, weights: w1, bias: b1 },
+      { ...output, weights: w1, bias: new Float32Array(output.outputs) },
     ],
   };
 }

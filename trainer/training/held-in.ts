@@ -79,7 +79,7 @@ export async function runCheck(
   const steps = checkSteps(task);
   const engine = options.createStepper ? { createStepper: options.createStepper } : {};
   const result = await evaluateModel(model, target, { ...steps, ...engine });
-  const quick = { iteration, ...headline(task, result), seconds: 0 };
+  const quick = { iteration, ...headline(task, result) };
   const confirmTo = options.confirmLongSteps ?? DEFAULT_LONG_STEPS;
   const seconds = (): number => (performance.now() - started) / 1000;
   if (result.verdict === 'fail') return { ...quick, verdict: 'fail', reasons: failureReasons(result), seconds: seconds() };

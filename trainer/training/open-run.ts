@@ -86,8 +86,7 @@ export async function openRun(options: TrainOptions, emit: Emit): Promise<Opened
     throw new TrainerError('bad-option', `cannot build the ${options.rule} architecture: ${(error as Error).message}`, { cause: error });
   }
   // Fresh essay-rule weights start by keeping what is there (`keep` coarsely, `identity` closely:
-  // see trainer/model/init.ts), or
-  // from a trained model's (--init-from).
+  // see trainer/model/init.ts), or from a trained model's (--init-from).
   if (!saved && options.initFrom !== '') arch = weightsFrom(arch, await readInitModel(options.initFrom), options.initFrom);
   else if (!saved && options.init === 'keep') arch = keepInit(arch);
   else if (!saved && options.init === 'identity') {
