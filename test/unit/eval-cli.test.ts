@@ -42,6 +42,7 @@ before(async () => {
   await writeFile(file('frozen.nca'), frozen);
   await writeFile(file('frozen-healing.nca'), encodeModel(frozenModel('healing', image)));
   await writeFile(file('seeded.nca'), encodeModel(frozenModel('growth', { kind: 'seed' })));
+  await writeFile(file('cropped.nca'), encodeModel(frozenModel('growth', image)));
   const corrupt = frozen.slice();
   corrupt[corrupt.length - 5]! ^= 1;
   await writeFile(file('corrupt.nca'), corrupt);
@@ -121,6 +122,15 @@ describe('nca eval', () => {
     const { code, stderr } = await evalRun(file('seeded.nca'), ...quick);
     assert.equal(code, 2);
     assert.match(stderr, /error \[no-target\]: .*seeded\.nca' starts from a seed and embeds no image: PSNR needs --target/);
+  });
+
+  it('needs --target for a growth model whose image is its start (a crop), and scores with it', async () => {
+    // Frozen: it only keeps its start, so scored against that start it would pass growth.
+    const { code, stderr } = await evalRun(file('cropped.nca'), ...quick);
+    assert.equal(code, 2);
+    assert.match(stderr, /error \[no-target\]: .*cropped\.nca' is a growth model: its embedded image is its start .*PSNR needs --target/);
+    const scored = await evalRun(file('cropped.nca'), '--target', file('sprite-16.png'), ...quick, '--json');
+    assert.equal(JSON.parse(scored.stdout).target.source, 'file', scored.stderr);
   });
 
   it('reports a missing model, a corrupt model and a bad target with their codes (exit 2)', async () => {

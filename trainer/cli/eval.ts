@@ -34,7 +34,8 @@ A growth model must pass growth; persistence adds persistence; healing adds heal
 
 options:
   --target PATH     image to score against (PNG with alpha, or JPEG: near-white is background);
-                    default: the model's embedded start image
+                    default: the model's embedded start image (persistence, healing;
+                    a growth model's image is its crop, so growth needs --target)
   --steps N         growth steps (default ${defaultSteps('growth')} for growth models, ${defaultSteps('persistence')} otherwise)
   --seed S          fire-mask seed, 0..${MAX_SEED} (default 0)
   --heal-steps K    steps after each bite, 0 skips healing (default ${DEFAULT_HEAL_STEPS})
@@ -81,6 +82,11 @@ export async function run(argv: string[]): Promise<number> {
       const start = model.metadata.start;
       if (!embedded || start.kind !== 'image') {
         throw new InputError('no-target', `'${path}' starts from a seed and embeds no image: PSNR needs --target sprite.png`);
+      }
+      // A growth model's embedded image is the crop it grows from, not the sprite it grows into:
+      // scored against it, a model that only kept its start would pass.
+      if (model.metadata.task === 'growth') {
+        throw new InputError('no-target', `'${path}' is a growth model: its embedded image is its start (a crop of the sprite), not what it grows into: PSNR needs --target sprite.png`);
       }
       target = embedded;
       targetInfo = { source: 'start-image', width: start.width, height: start.height };
