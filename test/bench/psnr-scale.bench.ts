@@ -4,6 +4,11 @@
  * a 5 x 5 box blur, and with its silhouette in one flat colour (the mean premultiplied RGBA of its
  * visible cells), with eval's own `psnr` (whole grid, background included).
  *
+ * Two more columns bound what a model that regrows only a "blob" can score: the sprite kept
+ * exactly inside a growth crop (`nca train --crop F`, the trainer's disc) with every visible cell
+ * outside it in their flat mean colour (the shape exact), and each of eval's standard bites
+ * filled the same way, the rest exact (the worst of the three).
+ *
  *   node --import tsx test/bench/psnr-scale.bench.ts [--model demo/models/essay-chick-persist.nca]
  *     [--sprites demo/sprites/hamster.png,demo/sprites/chick.png,demo/sprites/dragon.png]
  *
@@ -12,7 +17,8 @@
  */
 import { parseArgs } from 'node:util';
 import { loadGridImage, readModel } from '../../trainer/eval/index.js';
-import { premultipliedRgba, psnr } from '../../trainer/eval/metrics.js';
+import { standardBites, type Bite } from '../../trainer/eval/evaluate.js';
+import { alphaBoundingBox, premultipliedRgba, psnr } from '../../trainer/eval/metrics.js';
 
 const { values } = parseArgs({
   options: {
@@ -45,31 +51,55 @@ function boxBlur(rgba: Float32Array, width: number, height: number, radius: numb
   return out;
 }
 
-/** The visible cells all in their mean colour and alpha; the background left empty. */
-function flatSilhouette(rgba: Float32Array): Float32Array {
+/**
+ * The visible cells that `fill(cell)` selects (default: all) in their mean colour and alpha;
+ * the other cells, and the background, left as they are.
+ */
+function flatFill(rgba: Float32Array, fill: (cell: number) => boolean = () => true): Float32Array {
   const out = rgba.slice();
   const mean = [0, 0, 0, 0];
-  let visible = 0;
+  let filled = 0;
   for (let i = 0; i < rgba.length; i += 4) {
-    if (rgba[i + 3]! <= 0) continue;
-    visible++;
+    if (rgba[i + 3]! <= 0 || !fill(i / 4)) continue;
+    filled++;
     for (let c = 0; c < 4; c++) mean[c]! += rgba[i + c]!;
   }
   for (let i = 0; i < rgba.length; i += 4) {
-    if (rgba[i + 3]! > 0) for (let c = 0; c < 4; c++) out[i + c] = mean[c]! / visible;
+    if (rgba[i + 3]! > 0 && fill(i / 4)) for (let c = 0; c < 4; c++) out[i + c] = mean[c]! / filled;
   }
   return out;
+}
+
+/** Cells whose centre lies outside a disc about the grid's centre (the trainer's crop, samples.ts). */
+function outsideDisc(width: number, height: number, radius: number): (cell: number) => boolean {
+  return (cell) => ((cell % width) + 0.5 - width / 2) ** 2 + (Math.floor(cell / width) + 0.5 - height / 2) ** 2 >= radius ** 2;
+}
+
+/** Cells within a bite (evaluate.ts's disc test). */
+function insideBite(width: number, bite: Bite): (cell: number) => boolean {
+  return (cell) => ((cell % width) + 0.5 - bite.x) ** 2 + (Math.floor(cell / width) + 0.5 - bite.y) ** 2 <= bite.radius ** 2;
 }
 
 const model = await readModel(values.model);
 const { metadata } = model;
 console.log(`sprites fitted into ${metadata.targetWidth} x ${metadata.targetHeight} on a ${metadata.gridWidth} x ${metadata.gridHeight} grid (from ${values.model})`);
-console.log('sprite | 3 x 3 blur | 5 x 5 blur | flat silhouette');
+const crops = [0.5, 0.35];
+console.log(`sprite | 3 x 3 blur | 5 x 5 blur | flat silhouette | ${crops.map((f) => `crop ${f} + flat rest`).join(' | ')} | one bite flat (worst)`);
 for (const sprite of values.sprites.split(',')) {
-  const { state } = await loadGridImage(sprite, model);
+  const image = await loadGridImage(sprite, model);
+  const { state } = image;
+  const { width, height } = state;
   const target = premultipliedRgba(state, model.architecture);
-  const scores = [boxBlur(target, state.width, state.height, 1), boxBlur(target, state.width, state.height, 2), flatSilhouette(target)].map(
-    (image) => `${psnr(image, target).toFixed(1)} dB`,
-  );
+  // The trainer's crop radius: a fraction of half the fitted sprite's diagonal.
+  const radius = Math.hypot(image.width, image.height) / 2;
+  const box = alphaBoundingBox(target, width, height)!;
+  const worstBite = Math.min(...standardBites(box).map((bite) => psnr(flatFill(target, insideBite(width, bite)), target)));
+  const images = [
+    boxBlur(target, width, height, 1),
+    boxBlur(target, width, height, 2),
+    flatFill(target),
+    ...crops.map((f) => flatFill(target, outsideDisc(width, height, f * radius))),
+  ];
+  const scores = [...images.map((image) => psnr(image, target)), worstBite].map((db) => `${db.toFixed(1)} dB`);
   console.log(`${sprite} | ${scores.join(' | ')}`);
 }
