@@ -21,7 +21,9 @@ export const NO_REDIS: string | undefined =
  */
 export function tinyJobFlags(iterations: number, checkpointEvery = 10): string[] {
   return [
-    '--task', 'growth', '--rule', 'distill', '--size', '8', '--grid', '12', '--batch', '2', '--levels', '1',
+    // No pool and the seed start: the Distill rule's default pool of 1024 and growth's default crop
+    // would make each tiny job's checkpoints a hundred times larger.
+    '--task', 'growth', '--rule', 'distill', '--pool-size', '0', '--crop', '0', '--size', '8', '--grid', '12', '--batch', '2', '--levels', '1',
     '--iterations', String(iterations), '--checkpoint-every', String(checkpointEvery), '--preview-every', '0',
     '--threads', '1', '--backend', 'wasm', '--eval-steps', '20', '--eval-long', '0', '--eval-heal-steps', '0',
   ];

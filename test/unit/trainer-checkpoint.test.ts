@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { removeStaleTemporaries } from '../../trainer/io/atomic.js';
-import { CHECKPOINT_FILE, decodeCheckpoint, encodeCheckpoint, loadCheckpoint, PREVIOUS_CHECKPOINT_FILE } from '../../trainer/io/checkpoint.js';
+import { CHECKPOINT_FILE, decodeCheckpoint, encodeCheckpoint, loadCheckpoint, PREVIOUS_CHECKPOINT_FILE, saveCheckpoint } from '../../trainer/io/checkpoint.js';
+import { optionsFromArgs } from '../../trainer/cli/train.js';
 import { selectBackend } from '../../trainer/model/backend.js';
 import { train, type TrainEvent } from '../../trainer/training/train.js';
 import { exportBytes, makeCheckpoint } from '../fixtures/checkpoints.js';
@@ -187,6 +188,18 @@ describe('a run folder after killed writers', () => {
     } finally {
       alive.kill();
     }
+  });
+
+  it('a growth checkpoint from before --crop resumes from the seed it trained from, not from the crop growth now defaults to', async () => {
+    const options = tinyOptions(folder, 'pre-crop', { iterations: 2 });
+    await train(options);
+    const { checkpoint } = await loadCheckpoint(options.runDir);
+    const { crop, ...older } = checkpoint.options;
+    assert.equal(crop, 0);
+    await saveCheckpoint(options.runDir, { ...checkpoint, options: older as typeof checkpoint.options });
+    const resumed = await optionsFromArgs({ resume: true, 'run-dir': options.runDir });
+    assert.equal(resumed.crop, 0);
+    assert.equal((await optionsFromArgs({ resume: true, 'run-dir': options.runDir, crop: '0.5' })).crop, 0.5, 'a flag given still wins (train() then refuses the change)');
   });
 
   it('after a resume that fell back past a damaged latest checkpoint, the next save keeps the good previous one', async () => {

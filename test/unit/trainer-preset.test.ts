@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ESSAY_CROP, resolveOptions, TASKS } from '../../trainer/training/config.js';
+import { defaultRule, DISTILL_POOL_SIZE, ESSAY_CROP, resolveOptions, TASKS } from '../../trainer/training/config.js';
 import { Curriculum, essayDifficulty } from '../../trainer/training/curriculum.js';
 import { isTrainerError } from './trainer-helpers.js';
 
@@ -25,13 +25,44 @@ describe('--preset essay', () => {
   });
 
   it('leaves the project defaults alone without it', () => {
-    const plain = resolveOptions({ target: 'chick.png', task: 'growth' });
+    const plain = resolveOptions({ target: 'chick.png', task: 'growth', rule: 'essay' });
     assert.equal(plain.preset, 'default');
     assert.equal(plain.fireRate, 0.8, "the essay rule's default is its text's fire rate");
     assert.equal(resolveOptions({ target: 'chick.png', task: 'growth', rule: 'distill' }).fireRate, 0.5, "Distill's own");
     assert.equal(plain.init, 'keep');
     assert.equal(plain.aliveGradient, 'ramp');
-    assert.equal(plain.crop, 0);
+    assert.equal(plain.crop, ESSAY_CROP, "growth starts from the essay's crop under both presets");
+    assert.equal(resolveOptions({ target: 'chick.png', task: 'growth', crop: 0 }).crop, 0, '--crop 0: the seed');
+    assert.equal(resolveOptions({ target: 'chick.png', task: 'healing' }).crop, 0, 'only growth starts from a crop');
+    assert.equal(plain.poolSize, 0);
+  });
+});
+
+describe('the rule a run trains when it names none', () => {
+  it("is the essay's for persistence and Distill's, with its pool, for growth and healing", () => {
+    const persistence = resolveOptions({ target: 'a.png', task: 'persistence' });
+    assert.deepEqual([persistence.rule, persistence.poolSize, persistence.hidden, persistence.fireRate], ['essay', 0, 64, 0.8]);
+    for (const task of ['growth', 'healing'] as const) {
+      const options = resolveOptions({ target: 'a.png', task });
+      assert.deepEqual([options.rule, options.poolSize, options.hidden, options.fireRate], ['distill', DISTILL_POOL_SIZE, 128, 0.5], task);
+    }
+  });
+
+  it("is the essay's when the essay's recipe or first weights are asked for", () => {
+    for (const task of TASKS) {
+      assert.equal(resolveOptions({ target: 'a.png', task, preset: 'essay' }).rule, 'essay', `${task}, --preset essay`);
+      assert.equal(resolveOptions({ target: 'a.png', task, init: 'keep' }).rule, 'essay', `${task}, --init keep`);
+      assert.equal(resolveOptions({ target: 'a.png', task, init: 'identity' }).rule, 'essay', `${task}, --init identity`);
+      assert.equal(defaultRule(task, 'default', 'random'), task === 'persistence' ? 'essay' : 'distill', `${task}, --init random`);
+    }
+  });
+
+  it('gives way to --rule and --pool-size', () => {
+    const essay = resolveOptions({ target: 'a.png', task: 'growth', rule: 'essay' });
+    assert.deepEqual([essay.rule, essay.poolSize], ['essay', 0]);
+    const noPool = resolveOptions({ target: 'a.png', task: 'healing', poolSize: 0 });
+    assert.deepEqual([noPool.rule, noPool.poolSize], ['distill', 0]);
+    assert.equal(resolveOptions({ target: 'a.png', task: 'persistence', rule: 'distill' }).poolSize, DISTILL_POOL_SIZE);
   });
 
   it('lets explicit options win over the preset', () => {

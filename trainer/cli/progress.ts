@@ -44,6 +44,7 @@ export function describeEvent(event: TrainEvent): string | undefined {
         `${event.resumedFrom ? `resuming from ${event.resumedFrom} at iteration ${event.iteration}` : 'training'}: ` +
           `target ${event.target.width}x${event.target.height} on a ${event.grid.width}x${event.grid.height} grid, ` +
           `${event.parameters.toLocaleString('en-US')} parameters, ${event.iterations} iterations`,
+        `${event.task} with the ${event.rule} rule${event.poolSize > 0 ? `, a sample pool of ${event.poolSize}` : ', no sample pool'}`,
         event.engine === 'fused'
           ? `engine: fused WebAssembly SIMD kernel on ${event.threads} thread${event.threads === 1 ? '' : 's'} (Adam on ${describeBackend(event.backend)})`
           : `engine: tfjs step; backend: ${describeBackend(event.backend)}`,

@@ -6,7 +6,7 @@
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { loadCheckpoint } from '../io/checkpoint.js';
-import { baseName, resolveOptions, resumedBudgetDecayShare, type TrainOptions, type TrainOptionsInput } from '../training/config.js';
+import { baseName, DISTILL_POOL_SIZE, resolveOptions, resumedBudgetDecayShare, type TrainOptions, type TrainOptionsInput } from '../training/config.js';
 import type { CurriculumOptions } from '../training/curriculum.js';
 import { TrainerError } from '../errors.js';
 import { createReporter } from './progress.js';
@@ -33,7 +33,8 @@ input and output
   --precision <p>          f32 | f16 | int8 weights in the file (default int8)
 
 model
-  --rule <rule>            essay (default) | distill
+  --rule <rule>            essay | distill (default: essay for persistence, distill for growth
+                           and healing; essay with --preset essay or --init keep|identity)
   --channels <n>           state channels (default 16)
   --hidden <n>             hidden units (default 64 essay, 128 distill)
   --fire-rate <r>          update probability (default 0.8 essay rule, 0.5 distill)
@@ -45,12 +46,12 @@ training
                            gradient, growth from --crop 0.35); flags still win
   --iterations <n>         total iterations (default 2000)
   --crop <f>               growth from the target cropped to f x its radius (the essay's start,
-                           embedded in the model) instead of one seed cell (default 0: the seed)
+                           embedded in the model; default 0.35); 0: from one seed cell
   --minutes <m>            training-time budget: stop at m minutes (or --iterations, the first)
                            and export the best weights so far (default: no budget)
   --batch <n>              rollouts per iteration (default 8)
   --pool                   Distill's sample pool of 1024 (same as --pool-size 1024)
-  --pool-size <n>          sample pool size (default 0: no pool)
+  --pool-size <n>          sample pool size (default 1024 distill rule, 0 essay: no pool)
   --pool-damage <n>        pool: damage the best n samples of each batch (default 3 healing, 0 else)
   --lr <rate>              Adam learning rate (default 0.002; 0.0005 with --init identity)
   --lr-decay-at <i,j,..>   iterations where the rate is multiplied by --lr-decay (default: at
@@ -193,7 +194,7 @@ export function explicitOptions(values: Values): Partial<TrainOptionsInput> {
   if (patience !== undefined) curriculum.patience = patience;
   const decayAt = values['lr-decay-at'];
   const clip = number(values, 'clip');
-  const poolSize = number(values, 'pool-size') ?? (values.pool ? 1024 : undefined);
+  const poolSize = number(values, 'pool-size') ?? (values.pool ? DISTILL_POOL_SIZE : undefined);
   const entries: Partial<Record<keyof TrainOptionsInput, unknown>> = {
     target: values.target,
     task: values.task,
@@ -267,6 +268,8 @@ export async function optionsFromArgs(values: Values): Promise<TrainOptions> {
   // NOTE: without --target the checkpoint's embedded pixels are used (the file may have moved).
   return resolveOptions({
     ...saved,
+    // Checkpoints from before --crop grew from the seed; today's default would be a crop.
+    crop: (saved as Partial<TrainOptions>).crop ?? 0,
     target: '',
     ...explicit,
     runDir,

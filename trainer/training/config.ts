@@ -24,7 +24,7 @@ export const RULES: readonly NcaRule[] = ['essay', 'distill'];
 export type TrainPreset = 'default' | 'essay';
 export const PRESETS: readonly TrainPreset[] = ['default', 'essay'];
 
-/** Growth's crop under `--preset essay`: the essay's "heavily cropped version" of the target. */
+/** Growth's default start: the essay's "heavily cropped version" of the target (both presets). */
 export const ESSAY_CROP = 0.35;
 /**
  * Without --lr-decay-at the rate decays after this share of the run: of --iterations, or of a
@@ -61,7 +61,7 @@ export interface TrainOptions {
   /**
    * Growth only: start from the target cropped to this fraction of its radius around the centre
    * (the essay's "heavily cropped version") instead of one seed cell; the crop is embedded in the
-   * model as its start image. 0 (default): the seed.
+   * model as its start image. 0: the seed. Default ESSAY_CROP for growth.
    */
   readonly crop: number;
   /**
@@ -199,6 +199,22 @@ export function resumedBudgetDecayShare(saved: TrainOptions, explicitDecayAt: re
   return saved.decayAt.length === defaulted.length && saved.decayAt.every((at, i) => at === defaulted[i]) ? BUDGET_DECAY_SHARE : 0;
 }
 
+/** Distill's sample pool size (`--pool`, and the Distill rule's default). */
+export const DISTILL_POOL_SIZE = 1024;
+
+/**
+ * The rule of a run that does not name one. The essay's rule where it trains by default on this
+ * project's machines: persistence (docs/training.md: a 30-minute default run on a sprite never
+ * tuned on passes). Growth and healing default to Distill's rule, whose residual update learns to
+ * build and regrow in a 30-minute budget; the essay's rule has not yet done so here. Asking for
+ * the essay's recipe (`--preset essay`) or its first weights (`--init keep|identity`) means the
+ * essay's rule.
+ */
+export function defaultRule(task: Task, preset: TrainPreset, init: TrainOptions['init'] | undefined): NcaRule {
+  if (preset === 'essay' || init === 'keep' || init === 'identity') return 'essay';
+  return task === 'persistence' ? 'essay' : 'distill';
+}
+
 /** Fills in defaults and checks every value; throws `TrainerError('bad-option')` naming the option. */
 export function resolveOptions(input: TrainOptionsInput): TrainOptions {
   if (!TASKS.includes(input.task)) fail(`unknown task ${JSON.stringify(input.task)}: use one of ${TASKS.join(', ')}`);
@@ -207,7 +223,7 @@ export function resolveOptions(input: TrainOptionsInput): TrainOptions {
   const essay = preset === 'essay';
   const init = input.init ?? (essay ? 'random' : 'keep');
   if (essay && input.rule !== undefined && input.rule !== 'essay') fail(`--preset essay trains the essay's rule, not ${input.rule}`);
-  const rule = input.rule ?? 'essay';
+  const rule = input.rule ?? defaultRule(input.task, preset, input.init);
   if (!RULES.includes(rule)) fail(`unknown rule ${JSON.stringify(rule)}: use one of ${RULES.join(', ')}`);
   const size = input.size ?? DEFAULT_TARGET_SIZE;
   checkInteger('size', size, 1, 1024);
@@ -250,9 +266,13 @@ export function resolveOptions(input: TrainOptionsInput): TrainOptions {
     // Kept in the checkpoint's options, so a resume (which lays flags over them) knows whether
     // the schedule was the default one; it applies only while a --minutes budget is set.
     budgetDecayShare: input.budgetDecayShare ?? (input.decayAt === undefined ? BUDGET_DECAY_SHARE : 0),
-    crop: input.crop ?? (essay && input.task === 'growth' ? ESSAY_CROP : 0),
+    // Growth starts where the essay's did, from "a heavily cropped version" of the target: a
+    // seed (--crop 0) is the harder variant (docs/training.md, "Tasks and the curriculum").
+    crop: input.crop ?? (input.task === 'growth' ? ESSAY_CROP : 0),
     batch: input.batch ?? 8,
-    poolSize: input.poolSize ?? 0,
+    // Distill's own recipe trains with its pool (its finding: a model learns to keep what it grew);
+    // the essay trained without one.
+    poolSize: input.poolSize ?? (rule === 'distill' ? DISTILL_POOL_SIZE : 0),
     poolDamage: input.poolDamage ?? (input.task === 'healing' ? 3 : 0),
     // An exact identity start is thrown off by the default rate's first steps (measured: both
     // runs tried at 0.002 were above the empty-grid loss within 40 iterations; docs/training.md).

@@ -2,7 +2,8 @@
  * What `train()` reports while it runs and what it returns: the CLI prints the events as a
  * progress bar or JSON lines, `nca sweep` records them per job.
  */
-import type { NcaModel } from '../../runtime/format/types.js';
+import type { NcaRule } from '../../runtime/format/index.js';
+import type { NcaModel, Task } from '../../runtime/format/types.js';
 import type { CaState } from '../../runtime/reference/index.js';
 import type { ExportReport } from '../io/export.js';
 import type { TrainBackendSelection } from '../model/backend.js';
@@ -20,6 +21,11 @@ export type TrainStatus = 'completed' | 'interrupted' | 'diverged';
 export type TrainEvent =
   | {
       readonly type: 'start';
+      /** The task and rule trained (the rule's default depends on the task: config.ts `defaultRule`). */
+      readonly task: Task;
+      readonly rule: NcaRule;
+      /** The sample pool's size (0: none). */
+      readonly poolSize: number;
       readonly backend: TrainBackendSelection;
       /** What computes the rollouts (see rollout-engine.ts) and on how many threads. */
       readonly engine: 'fused' | 'tfjs';

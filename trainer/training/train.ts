@@ -33,6 +33,9 @@ function emitStart(run: OpenedRun, session: Session, options: TrainOptions, emit
   const { engine, history } = session;
   emit({
     type: 'start',
+    task: options.task,
+    rule: options.rule,
+    poolSize: options.poolSize,
     backend: run.backend,
     engine: engine.kind,
     threads: engine.threads,
