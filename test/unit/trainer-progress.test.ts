@@ -59,3 +59,25 @@ test('the progress line ends with the latest held-in check; checks and recoverie
   const recovered = describeEvent({ type: 'recovered', iteration: 90, cause: 'dead', restoredFrom: 80, learningRate: 0.001, recoveriesLeft: 2, message: 'every sample has died; went back' });
   assert.equal(recovered, 'recovered: every sample has died; went back');
 });
+
+test('the start names the task, the rule and the pool (the rule and pool defaults depend on the task)', () => {
+  const start = (rule: 'essay' | 'distill', poolSize: number): string =>
+    describeEvent({
+      type: 'start',
+      task: 'healing',
+      rule,
+      poolSize,
+      backend: { chosen: 'wasm', tfBackend: 'wasm', skipped: [] },
+      engine: 'fused',
+      threads: 2,
+      memory: 'save',
+      iteration: 0,
+      iterations: 2000,
+      parameters: 8336,
+      trivialLoss: 0.14,
+      target: { width: 40, height: 40 },
+      grid: { width: 72, height: 72 },
+    }) ?? '';
+  assert.equal(start('distill', 1024).split('\n')[1], 'healing with the distill rule, a sample pool of 1024');
+  assert.equal(start('essay', 0).split('\n')[1], 'healing with the essay rule, no sample pool');
+});
