@@ -45,6 +45,7 @@ describe('the rule a run trains when it names none', () => {
     for (const task of ['growth', 'healing'] as const) {
       const options = resolveOptions({ target: 'a.png', task });
       assert.deepEqual([options.rule, options.poolSize, options.hidden, options.fireRate], ['distill', DISTILL_POOL_SIZE, 128, 0.5], task);
+      assert.equal(options.crop, task === 'growth' ? ESSAY_CROP : 0, task);
     }
   });
 
