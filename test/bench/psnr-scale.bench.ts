@@ -86,12 +86,12 @@ console.log(`sprites fitted into ${metadata.targetWidth} x ${metadata.targetHeig
 const crops = [0.5, 0.35];
 console.log(`sprite | 3 x 3 blur | 5 x 5 blur | flat silhouette | ${crops.map((f) => `crop ${f} + flat rest`).join(' | ')} | one bite flat (worst)`);
 for (const sprite of values.sprites.split(',')) {
-  const image = await loadGridImage(sprite, model);
-  const { state } = image;
+  const fitted = await loadGridImage(sprite, model);
+  const { state } = fitted;
   const { width, height } = state;
   const target = premultipliedRgba(state, model.architecture);
   // The trainer's crop radius: a fraction of half the fitted sprite's diagonal.
-  const radius = Math.hypot(image.width, image.height) / 2;
+  const radius = Math.hypot(fitted.width, fitted.height) / 2;
   const box = alphaBoundingBox(target, width, height)!;
   const worstBite = Math.min(...standardBites(box).map((bite) => psnr(flatFill(target, insideBite(width, bite)), target)));
   const images = [

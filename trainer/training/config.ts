@@ -205,8 +205,9 @@ export const DISTILL_POOL_SIZE = 1024;
 /**
  * The rule of a run that does not name one. The essay's rule where it trains by default on this
  * project's machines: persistence (docs/training.md: a 30-minute default run on a sprite never
- * tuned on passes). Growth and healing default to Distill's rule, whose residual update learns to
- * build and regrow in a 30-minute budget; the essay's rule has not yet done so here. Asking for
+ * tuned on passes). Growth and healing default to Distill's rule, whose residual update has learnt
+ * to build and regrow here (a 30-minute default growth run passes; healing passes at 24 px in the
+ * gallery, not yet at 40 px in 90 minutes); the essay's rule has done neither. Asking for
  * the essay's recipe (`--preset essay`) or its first weights (`--init keep|identity`) means the
  * essay's rule.
  */
@@ -267,7 +268,7 @@ export function resolveOptions(input: TrainOptionsInput): TrainOptions {
     // the schedule was the default one; it applies only while a --minutes budget is set.
     budgetDecayShare: input.budgetDecayShare ?? (input.decayAt === undefined ? BUDGET_DECAY_SHARE : 0),
     // Growth starts where the essay's did, from "a heavily cropped version" of the target: a
-    // seed (--crop 0) is the harder variant (docs/training.md, "Tasks and the curriculum").
+    // seed (--crop 0) is the harder variant (docs/training.md, "Which rule a run trains").
     crop: input.crop ?? (input.task === 'growth' ? ESSAY_CROP : 0),
     batch: input.batch ?? 8,
     // Distill's own recipe trains with its pool (its finding: a model learns to keep what it grew);
