@@ -14,7 +14,7 @@ import { explicitOptions, FLAGS } from '../../trainer/cli/train.js';
 import type { NcaModel } from '../../runtime/format/types.js';
 import { loadGridImage } from '../../trainer/eval/inputs.js';
 import type { Stepper } from '../../trainer/eval/stepper.js';
-import { cloneState } from '../../runtime/reference/index.js';
+import { cloneState, type CaState } from '../../runtime/reference/index.js';
 import { loadCheckpoint } from '../../trainer/io/checkpoint.js';
 import { selectBackend } from '../../trainer/model/backend.js';
 import type { TrainOptions, TrainOptionsInput } from '../../trainer/training/config.js';
@@ -44,7 +44,21 @@ function passingFrom(from: number, calls: number[]): (model: unknown, target: un
   return async (_model, _target, iteration) => {
     calls.push(iteration);
     const pass = iteration >= from;
-    return { iteration, verdict: pass ? 'pass' : 'fail', score: pass ? 30 : 10, scoreText: `PSNR ${pass ? 30 : 10}.0 dB at step 200`, reasons: pass ? [] : ['growth: too dim'], seconds: 0 };
+    return { iteration, verdict: pass ? 'pass' : 'fail', score: pass ? 30 : 10, scoreText: `PSNR ${pass ? 30 : 10}.0 dB at step 200`, reasons: pass ? [] : ['growth: too dim'], seconds: 0, exact: true };
+  };
+}
+
+/** Scripted dynamics: `state` itself up to step `until`, an empty grid after it; `built` counts the steppers made. */
+function scriptedStepper(state: CaState, until: number, built = { count: 0 }): () => Stepper {
+  return () => {
+    built.count++;
+    let at = 0;
+    return {
+      step: (n) => void (at += n),
+      readState: () => (at <= until ? cloneState(state) : { ...state, data: new Float32Array(state.data.length) }),
+      damage: () => undefined,
+      reset: () => void (at = 0),
+    };
   };
 }
 
@@ -72,6 +86,7 @@ describe('the held-in check', () => {
     // the reference step's 500 steps are what this test can afford.
     const result = await runCheck(model, state, 123, { confirmLongSteps: 0 });
     assert.equal(result.verdict, 'pass', result.reasons.join('; '));
+    assert.equal(result.exact, true, 'the fused screen passed it, so the reference step judged it');
     assert.equal(result.iteration, 123);
     assert.match(result.scoreText, /^PSNR \d+\.\d dB at step 500$/);
     assert.ok(result.score > 20 && result.seconds > 0);
@@ -80,16 +95,7 @@ describe('the held-in check', () => {
   it('confirms a pass to --check-long: a model that holds 500 steps and then fades fails, with the step that failed', async () => {
     const model = decodeModel(await readFile(join(import.meta.dirname, '..', '..', 'demo', 'models', 'dragon-persist.nca')));
     const { state } = await loadGridImage(join(import.meta.dirname, '..', '..', 'demo', 'sprites', 'dragon.png'), model);
-    // Scripted dynamics: the target itself up to step `until`, an empty grid after it.
-    const holdingUntil = (until: number) => (): Stepper => {
-      let at = 0;
-      return {
-        step: (n) => void (at += n),
-        readState: () => (at <= until ? cloneState(state) : { ...state, data: new Float32Array(state.data.length) }),
-        damage: () => undefined,
-        reset: () => void (at = 0),
-      };
-    };
+    const holdingUntil = (until: number) => scriptedStepper(state, until);
     const fading = holdingUntil(700);
     const held = await runCheck(model, state, 7, { createStepper: holdingUntil(Infinity), confirmLongSteps: 1000 });
     assert.equal(held.verdict, 'pass', held.reasons.join('; '));
@@ -104,6 +110,28 @@ describe('the held-in check', () => {
       assert.equal(quick.verdict, 'pass', quick.reasons.join('; '));
       assert.match(quick.scoreText, /at step 500$/);
     }
+  });
+
+  it('screens on a fast engine first, to the confirmation horizon: what fails there never reaches the exact engine', async () => {
+    const model = decodeModel(await readFile(join(import.meta.dirname, '..', '..', 'demo', 'models', 'dragon-persist.nca')));
+    const { state } = await loadGridImage(join(import.meta.dirname, '..', '..', 'demo', 'sprites', 'dragon.png'), model);
+    const scripted = (until: number, built: { count: number }) => scriptedStepper(state, until, built);
+    const exactBuilt = { count: 0 };
+    const screenBuilt = { count: 0 };
+    // The screen sees the model fade at step 700; the confirmation goes to 1,000: the screen fails it.
+    const screened = await runCheck(model, state, 9, { screen: scripted(700, screenBuilt), createStepper: scripted(Infinity, exactBuilt), confirmLongSteps: 1000 });
+    assert.equal(screened.verdict, 'fail');
+    assert.equal(screened.exact, false);
+    assert.equal(exactBuilt.count, 0, 'the exact engine never ran');
+    assert.ok(screened.reasons.some((r) => /^persistence: .*step 1000/.test(r)), screened.reasons.join('; '));
+    // A screen pass is only a ticket: the exact engine decides.
+    const judged = await runCheck(model, state, 9, { screen: scripted(Infinity, screenBuilt), createStepper: scripted(50, exactBuilt), confirmLongSteps: 1000 });
+    assert.equal(judged.verdict, 'fail');
+    assert.equal(judged.exact, true);
+    assert.ok(exactBuilt.count > 0);
+    const passed = await runCheck(model, state, 9, { screen: scripted(Infinity, screenBuilt), createStepper: scripted(Infinity, exactBuilt), confirmLongSteps: 1000 });
+    assert.equal(passed.verdict, 'pass', passed.reasons.join('; '));
+    assert.equal(passed.exact, true);
   });
 
   it('--check-long is a checked option, default nca eval\'s 1,000', () => {

@@ -54,8 +54,10 @@ test('the progress line ends with the latest held-in check; checks and recoverie
   const check = { iteration: 80, verdict: 'pass', score: 23.44, scoreText: 'PSNR 23.4 dB at step 500' } as const;
   assert.match(barOf(iteration({ budgetLeft: 300, check })), /ETA 5m00s \(budget\) {2}eval 23\.4 dB pass$/);
   assert.match(describeEvent(iteration({ check: { ...check, verdict: 'fail' } })) ?? '', /eval 23\.4 dB fail$/);
-  const failed = describeEvent({ type: 'check', ...check, verdict: 'fail', reasons: ['persistence: step 500: every cell is dead'], seconds: 12 });
+  const failed = describeEvent({ type: 'check', ...check, verdict: 'fail', reasons: ['persistence: step 500: every cell is dead'], seconds: 12, exact: true });
   assert.equal(failed, 'held-in check at iteration 80: FAIL, PSNR 23.4 dB at step 500 (12s); persistence: step 500: every cell is dead');
+  const screened = describeEvent({ type: 'check', ...check, verdict: 'fail', reasons: ['persistence: drifted'], seconds: 2, exact: false });
+  assert.equal(screened, 'held-in check at iteration 80: FAIL (fused screen), PSNR 23.4 dB at step 500 (2s); persistence: drifted', 'a verdict of the screen says so');
   const recovered = describeEvent({ type: 'recovered', iteration: 90, cause: 'dead', restoredFrom: 80, learningRate: 0.001, recoveriesLeft: 2, message: 'every sample has died; went back' });
   assert.equal(recovered, 'recovered: every sample has died; went back');
 });

@@ -66,7 +66,7 @@ export function describeEvent(event: TrainEvent): string | undefined {
     case 'preview':
       return `preview ${event.path}, loss plot ${event.plot}`;
     case 'check':
-      return `held-in check at iteration ${event.iteration}: ${event.verdict.toUpperCase()}, ${event.scoreText} (${duration(event.seconds)})` +
+      return `held-in check at iteration ${event.iteration}: ${event.verdict.toUpperCase()}${event.exact ? '' : ' (fused screen)'}, ${event.scoreText} (${duration(event.seconds)})` +
         (event.reasons.length > 0 ? `; ${event.reasons.join('; ')}` : '');
     case 'recovered':
       return `recovered: ${event.message}`;

@@ -24,23 +24,25 @@ export interface Stepper {
 /** Builds a stepper that runs `model` from `start` with fire-mask seed `seed`. */
 export type StepperFactory = (model: NcaModel, start: CaState, seed: number) => Stepper;
 
-/** The reference step (`runSteps`): exact, single-threaded, tens of ms per step at 64 x 64. */
-export class ReferenceStepper implements Stepper {
-  private readonly architecture: Architecture;
+/**
+ * A stepper whose state lives in this thread as a `CaState`: bites, reads and resets are the
+ * same for every such engine; a subclass says only how to advance the state.
+ */
+export abstract class LocalStepper implements Stepper {
   private readonly start: CaState;
-  private readonly seed: number;
   private state: CaState;
   private stepIndex = 0;
 
-  constructor(architecture: Architecture, start: CaState, seed: number) {
-    this.architecture = architecture;
+  constructor(start: CaState) {
     this.start = cloneState(start);
-    this.seed = seed;
     this.state = cloneState(start);
   }
 
+  /** The state `steps` steps on from `state`, whose first step has index `firstStep`. */
+  protected abstract advance(state: CaState, firstStep: number, steps: number): CaState;
+
   step(n: number): void {
-    this.state = runSteps(this.architecture, this.state, { seed: this.seed, steps: n, startStep: this.stepIndex });
+    this.state = this.advance(this.state, this.stepIndex, n);
     this.stepIndex += n;
   }
 
@@ -55,6 +57,21 @@ export class ReferenceStepper implements Stepper {
   reset(): void {
     this.state = cloneState(this.start);
     this.stepIndex = 0;
+  }
+}
+
+/** The reference step (`runSteps`): exact, single-threaded, tens of ms per step at 64 x 64. */
+export class ReferenceStepper extends LocalStepper {
+  constructor(
+    private readonly architecture: Architecture,
+    start: CaState,
+    private readonly seed: number,
+  ) {
+    super(start);
+  }
+
+  protected advance(state: CaState, firstStep: number, steps: number): CaState {
+    return runSteps(this.architecture, state, { seed: this.seed, steps, startStep: firstStep });
   }
 }
 

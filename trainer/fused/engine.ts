@@ -70,6 +70,8 @@ interface KernelExports {
 }
 
 const PAGE = 65536;
+/** Steps per kernel pass of `advance` (the records of this many steps are kept, then dropped). */
+const FORWARD_CHUNK = 25;
 
 /** values[n, c] *= keep[n]: a bite on a state, and its adjoint on that state's gradient. */
 function scaleCells(values: Float32Array, keep: Float32Array, channels: number): void {
@@ -292,6 +294,30 @@ export class FusedEngine {
     const gw0 = new Float32Array(P * H);
     for (let i = 0; i < P; i++) gw0.set(internal.subarray(i * H, (i + 1) * H), this.trainerRow[i]! * H);
     return [gw0, this.f32(at.gb0, H).slice(), this.f32(at.gw1, H * C).slice(), this.f32(at.gb1, C).slice()];
+  }
+
+  /**
+   * Forward only, for inference (the held-in check's screen): `steps` steps of one grid's
+   * `state` ([height, width, channels], changed in place), step t drawing its fire mask from
+   * `stepKey(maskSeed, firstStep + t)`. The kernel keeps every step's records for the backward
+   * pass, so a long run goes in chunks of FORWARD_CHUNK steps, each starting from the last one's
+   * end: memory stays that of a short rollout whatever the length.
+   */
+  advance(state: Float32Array, width: number, height: number, weights: readonly Float32Array[], maskSeed: number, firstStep: number, steps: number): void {
+    const cells = width * height;
+    const stateSize = cells * this.arch.channels;
+    if (state.length !== stateSize) throw new RangeError(`state has ${state.length} values, expected ${stateSize}`);
+    if (!Number.isInteger(steps) || steps < 0) throw new RangeError(`steps must be a non-negative integer, got ${steps}`);
+    for (let done = 0; done < steps; ) {
+      const chunk = Math.min(FORWARD_CHUNK, steps - done);
+      const buffers = this.prepare(cells, chunk, width, height);
+      this.loadWeights(weights);
+      this.kernel.prepareConstant();
+      this.f32(buffers.states, stateSize).set(state);
+      for (let t = 0; t < chunk; t++) this.kernel.forwardStep(t, stepKey(maskSeed, firstStep + done + t), 0);
+      state.set(this.f32(buffers.states + 4 * chunk * stateSize, stateSize));
+      done += chunk;
+    }
   }
 
   /** Forward through the rollout, then back-propagation through time. */

@@ -8,6 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Activation, Architecture, DenseLayer } from '../../runtime/format/types.js';
+import { fileInputIndex, trainerLayout } from './layout.js';
 
 export interface TrainableLayer {
   readonly activation: Activation;
@@ -19,15 +20,6 @@ export interface TrainableLayer {
   readonly bias: tf.Variable<tf.Rank.R1>;
 }
 
-/** File index of the layer-0 input that the trainer's channel-major row `row` holds. */
-function fileInputIndex(arch: Architecture, layerIndex: number, row: number): number {
-  if (layerIndex !== 0 || arch.perceptionOrder === 'channel-major') return row;
-  const kernels = arch.kernels.length;
-  const c = Math.floor(row / kernels);
-  const k = row % kernels;
-  return k * arch.channels + c;
-}
-
 export class TrainableNetwork {
   readonly layers: readonly TrainableLayer[];
 
@@ -37,20 +29,14 @@ export class TrainableNetwork {
 
   /** Variables initialised from the architecture's (float32) weights. */
   static fromArchitecture(arch: Architecture): TrainableNetwork {
-    const layers = arch.layers.map((layer, l) => {
-      const transposed = new Float32Array(layer.inputs * layer.outputs);
-      for (let row = 0; row < layer.inputs; row++) {
-        const i = fileInputIndex(arch, l, row);
-        for (let o = 0; o < layer.outputs; o++) transposed[row * layer.outputs + o] = layer.weights[o * layer.inputs + i]!;
-      }
-      return {
-        activation: layer.activation,
-        inputs: layer.inputs,
-        outputs: layer.outputs,
-        weights: tf.tidy(() => tf.variable(tf.tensor2d(transposed, [layer.inputs, layer.outputs]))),
-        bias: tf.tidy(() => tf.variable(tf.tensor1d(Float32Array.from(layer.bias)))),
-      };
-    });
+    const values = trainerLayout(arch);
+    const layers = arch.layers.map((layer, l) => ({
+      activation: layer.activation,
+      inputs: layer.inputs,
+      outputs: layer.outputs,
+      weights: tf.tidy(() => tf.variable(tf.tensor2d(values[2 * l]!, [layer.inputs, layer.outputs]))),
+      bias: tf.tidy(() => tf.variable(tf.tensor1d(values[2 * l + 1]!))),
+    }));
     return new TrainableNetwork(layers);
   }
 
