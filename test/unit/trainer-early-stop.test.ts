@@ -172,6 +172,11 @@ describe('the early stop', () => {
     assert.ok(events.some((e) => e.type === 'export'));
     const model = decodeModel(await readFile(options.out));
     assert.equal(model.metadata.training?.iterations, 8);
+    // Every pass is kept in the run folder as checked, so an interrupted run cannot lose it; a failed check is not.
+    const checks = events.filter((e) => e.type === 'check');
+    assert.deepEqual(checks.map((e) => (e.type === 'check' ? e.saved : 'not a check')), [undefined, join(options.runDir, 'passed-000008.nca')]);
+    const kept = decodeModel(await readFile(join(options.runDir, 'passed-000008.nca')));
+    assert.deepEqual(kept.architecture.layers[1]!.weights, model.architecture.layers[1]!.weights, 'the passing weights, as exported');
   });
 
   it('scores the weights as the exported file will hold them (its --precision)', async () => {

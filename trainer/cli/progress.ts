@@ -67,7 +67,8 @@ export function describeEvent(event: TrainEvent): string | undefined {
       return `preview ${event.path}, loss plot ${event.plot}`;
     case 'check':
       return `held-in check at iteration ${event.iteration}: ${event.verdict.toUpperCase()}${event.exact ? '' : ' (fused screen)'}, ${event.scoreText} (${duration(event.seconds)})` +
-        (event.reasons.length > 0 ? `; ${event.reasons.join('; ')}` : '');
+        (event.reasons.length > 0 ? `; ${event.reasons.join('; ')}` : '') +
+        (event.saved ? `; kept as ${event.saved}` : '');
     case 'recovered':
       return `recovered: ${event.message}`;
     case 'warning':

@@ -62,7 +62,11 @@ export type TrainEvent =
       /** The latest held-in check, once there is one. */
       readonly check?: CheckSummary;
     }
-  | ({ readonly type: 'check' } & CheckResult)
+  | ({
+      readonly type: 'check';
+      /** A pass's model file in the run folder (passed-<iteration>.nca). */
+      readonly saved?: string;
+    } & CheckResult)
   | {
       readonly type: 'recovered';
       /** Completed iterations when the run went back. */

@@ -1,8 +1,11 @@
 /**
- * The files a run writes while it trains: checkpoints (to resume from) and previews (a film strip
- * of the current model and the loss plot, for the person watching).
+ * The files a run writes while it trains: checkpoints (to resume from), previews (a film strip
+ * of the current model and the loss plot, for the person watching) and every model that passed a
+ * held-in check.
  */
 import { join } from 'node:path';
+import { encodeModel } from '../../runtime/format/index.js';
+import type { NcaModel } from '../../runtime/format/types.js';
 import { damageDisc, type CaState } from '../../runtime/reference/index.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { saveCheckpoint, type LatestCheckpoint } from '../io/checkpoint.js';
@@ -34,6 +37,18 @@ export class RunFiles {
     const path = await saveCheckpoint(this.options.runDir, snapshot(this.run, this.session, this.options), this.latest);
     this.latest = 'good';
     this.emit({ type: 'checkpoint', iteration: this.session.history.iteration, path });
+  }
+
+  /**
+   * Writes a model that passed a held-in check (exactly as checked, at the run's precision) to
+   * passed-<iteration>.nca in the run folder, so a pass outlives the run: an interrupted or
+   * diverged run would otherwise lose it, since the budget keeps passing weights in memory only.
+   */
+  async passed(model: NcaModel, iteration: number): Promise<string> {
+    const { precision } = this.options;
+    const path = join(this.options.runDir, `passed-${String(iteration).padStart(6, '0')}.nca`);
+    await writeFileAtomic(path, encodeModel(model, { precision, biasPrecision: precision }));
+    return path;
   }
 
   async preview(): Promise<void> {

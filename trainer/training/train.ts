@@ -232,7 +232,7 @@ export async function train(options: TrainOptions, hooks: TrainHooks = {}): Prom
       history.seconds += result.seconds;
       schedule.done(iteration, history.seconds, result.seconds);
       check = { iteration, verdict: result.verdict, score: result.score, scoreText: result.scoreText };
-      emit({ type: 'check', ...result });
+      emit({ type: 'check', ...result, ...(result.verdict === 'pass' ? { saved: await files.passed(model, iteration) } : {}) });
       if (result.verdict === 'pass') budget.considerPassed(network, iteration, result.score);
       if (result.verdict === 'pass' && options.earlyStop && curriculum.level === options.curriculum.levels - 1) {
         ended = 'passed';
