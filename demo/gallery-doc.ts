@@ -75,7 +75,9 @@ export function galleryMarkdown(items: ReadonlyArray<Record<string, unknown>>, c
       lines.push(`- credit: ${String(reference['credit'])}`);
       lines.push(`- ${String(reference['note'])}`, '');
     } else {
-      lines.push(`- training time: ${String(item['trainingMinutes'])} min`, '');
+      lines.push(`- training time: ${String(item['trainingMinutes'])} min`);
+      if (item['note']) lines.push(`- note: ${String(item['note'])}`);
+      lines.push('');
     }
     lines.push('| score | value |', '|---|---|');
     for (const [key, value] of Object.entries(scores)) lines.push(`| ${key} | ${String(value)} |`);

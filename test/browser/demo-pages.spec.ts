@@ -117,7 +117,8 @@ test('scenes: the three scenes load and animate; two start from another sprite s
   await expect(page.getByRole('heading', { name: 'Pikagoo' })).toBeVisible();
   await expect(page.locator('#infection')).toHaveAttribute('start', 'sprites/pig.png');
   await expect(page.locator('#infection')).toHaveAttribute('freeze-frames', '8');
-  await expect(page.locator('#home')).toHaveAttribute('start', 'sprites/frog.png');
+  await expect(page.locator('#home')).toHaveAttribute('start', 'sprites/bear.png');
+  await expect(page.locator('#home')).toHaveAttribute('src', 'models/essay-hamster-heal.nca');
   // Pikagoo: nca eval's overgrowth at each checkpoint for both models, filled in from measurements.
   await expect(page.locator('[data-overgrowth] tr')).toHaveCount(6);
   await expect(page.locator('[data-overgrowth]')).not.toContainText('OVERGROWTH');

@@ -207,7 +207,8 @@ export const DISTILL_POOL_SIZE = 1024;
  * project's machines: persistence (docs/training.md: a 30-minute default run on a sprite never
  * tuned on passes). Growth and healing default to Distill's rule, whose residual update has learnt
  * to build and regrow here (a 30-minute default growth run passes; healing passes at 24 px in the
- * gallery, not yet at 40 px in 90 minutes); the essay's rule has done neither. Asking for
+ * gallery, but a default healing run does not yet: docs/training.md); the essay's rule builds
+ * nothing here and regrows only at the bar's edge. Asking for
  * the essay's recipe (`--preset essay`) or its first weights (`--init keep|identity`) means the
  * essay's rule.
  */
