@@ -74,7 +74,8 @@ training
   --curriculum-patience <n>   ...after at least n iterations at the level (default 50)
   --diverge-factor <f>     a loss above f x the first loss is divergence (default 10)
   --check-every <n>        held-in check every n iterations: the eval's scoring with a shorter
-                           long run, shown on the progress line (default 200; 0 = never)
+                           long run (screened first on the fast fused kernel), shown on the
+                           progress line (default 200; 0 = never)
   --check-long <n>         a passing check (persistence, healing) counts only once the undamaged
                            run holds to step n too (default 1000, nca eval's; 0 = no confirmation)
   --no-early-stop          train on after a check passes at the last curriculum level
