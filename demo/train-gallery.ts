@@ -73,7 +73,8 @@ export const GALLERY: readonly GalleryEntry[] = [
   // pale yellow): this one keeps the sprite's yellow and shell, its eyes faint, its beak gone.
   { name: 'essay-chick-persist', title: 'chick (persistence, essay rule)', sprite: 'chick.png', task: 'persistence', rule: 'essay', seed: 64, ownOptions: true, options: ['--size', '24', '--grid', '36', '--batch', '8', '--init', 'identity', '--lr', '0.0005', '--precision', 'f16', '--check-long', '2000', '--pool-size', '256', '--iterations', '3000', '--minutes', '32', '--threads', '1'] },
   // The essay's rule healing the hamster, in four stages, each started from the last
-  // (`--init-from`; about 2.5 hours on this machine, each stage's command recorded as it ran):
+  // (`--init-from`; about 2.5 hours on this machine; stages 1-3 rebuilt from the options their
+  // checkpoints recorded, not rerun end to end, so the first's decay point may be one iteration off):
   // a keep-init model with the background weighted 10 (7,128 iterations, the rate dropped at
   // 6,086, exported in f32), then the weight 3 gives the sprite's own alpha back (2,000), widened
   // to 128 hidden units (409), and 112 iterations at rate 0.0002 on two threads (thread count
