@@ -475,7 +475,8 @@ function readStart(file: Uint8Array, start: number, end: number): StartState {
   checkRange(width, 1, MAX_IMAGE_SIDE, 'STRT.width');
   checkRange(height, 1, MAX_IMAGE_SIDE, 'STRT.height');
   checkChunkLength(CHUNK_STRT, end - start, STRT_FIXED_SIZE + width * height * 4, `${width}x${height} RGBA pixels`);
-  const rgba = r.bytesView(width * height * 4, 'pixels').slice();
+  // A copy, never a view of the file: a Node Buffer's slice() is a view, Uint8Array.from is not.
+  const rgba = Uint8Array.from(r.bytesView(width * height * 4, 'pixels'));
   for (let i = 0; i < rgba.length; i += 4) {
     const alpha = rgba[i + 3] as number;
     if ((rgba[i] as number) > alpha || (rgba[i + 1] as number) > alpha || (rgba[i + 2] as number) > alpha) {

@@ -148,6 +148,11 @@ describe('round trip', () => {
     const decoded = decodeModel(bytes);
     bytes.fill(0);
     assert.deepStrictEqual(decoded, model);
+    // A Node Buffer too, whose slice() is a view: the start image once aliased the file this way.
+    const file = Buffer.from(encodeModel(model));
+    const fromBuffer = decodeModel(file);
+    file.fill(0);
+    assert.deepStrictEqual(fromBuffer, model);
   });
 });
 

@@ -295,6 +295,10 @@ describe('training a tiny sprite', () => {
     const setting = new TaskSetting(createArchitecture({ rule: 'distill' }), 'growth', { width: start.width, height: start.height, rgba: start.rgba }, 12, 12, 0.4);
     const hardest = setting.start({ minSteps: 1, maxSteps: 1, noise: 0, truncation: 0, bites: 0, biteRadius: 0, lateDamage: 0 }, Rng.fromSeed(1));
     assert.deepEqual(hardest, startState(model).data);
+    // Cropping never clears the caller's pixels, even from a Node Buffer (whose slice() is a view).
+    const sprite = Buffer.from(target);
+    new TaskSetting(createArchitecture({ rule: 'distill' }), 'growth', { width: 8, height: 8, rgba: sprite }, 12, 12, 0.2);
+    assert.deepEqual(sprite, target, 'the target is left whole');
     await assert.rejects(
       train(tinyOptions('crop', { iterations: 4, resume: true })),
       (error: unknown) => error instanceof TrainerError && error.code === 'resume-mismatch' && /crop: 0.4 in the checkpoint, 0 now/.test(error.message),

@@ -56,7 +56,8 @@ export class TaskSetting {
     if (this.crop > 0) {
       // Pixels whose grid cell lies outside the crop disc are cleared, so the runtime's
       // stateFromImage of this image is exactly the training's hardest start.
-      const rgba = target.rgba.slice();
+      // Uint8Array.from copies; a Buffer's slice() (a decoded model's start, say) would be a view.
+      const rgba = Uint8Array.from(target.rgba);
       const limit = (this.crop * this.radius) ** 2;
       for (let py = 0; py < target.height; py++) {
         for (let px = 0; px < target.width; px++) {
