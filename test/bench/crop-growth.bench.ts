@@ -3,8 +3,9 @@
  * healing, so its embedded start image is the whole sprite) is given the trainer's growth crop of
  * that sprite (`nca train --crop F`: the `TaskSetting` disc) as its start and scored as a growth
  * model: `nca eval`'s growth criterion (PSNR at step 200, nothing outside), plus the PSNR at
- * step 1,000, against the whole sprite, beside the crop's own PSNR (step 0): what it grew. Run on the fused kernel (fire-mask stream 0), which
- * scores within a dB of eval's reference step (test/unit/fused-stepper.test.ts) in seconds.
+ * step 1,000, against the whole sprite, beside the crop's own PSNR (step 0): what it grew. Run
+ * on the fused kernel (fire-mask stream 0), which scores within a dB of eval's reference step
+ * (test/unit/fused-stepper.test.ts) in seconds.
  *
  *   node --import tsx test/bench/crop-growth.bench.ts [--models a.nca,b.nca] [--crops 0.35,0.5,0.6,0.65]
  *
